@@ -1,0 +1,23 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set the environment up first
+# (scripts/setup.sh is idempotent and cached, so the set-up is a no-op once done).
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-slow demo clean-env
+
+setup:
+	bash scripts/setup.sh
+
+# pytest's exit code 5 ("no tests collected") is reported and kept as a failure.
+test: setup
+	@$(PY) -m pytest -m "not slow" $(PYTEST_ARGS); rc=$$?; \
+	  [ $$rc -ne 5 ] || echo "[test] ERROR: pytest collected no tests" >&2; exit $$rc
+
+test-slow: setup
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+demo: setup
+	bash scripts/demo.sh
+
+clean-env:
+	rm -rf .venv .venv-setup.log

@@ -1,0 +1,80 @@
+"""Multi-process training through ``torchrun`` and PyTorch DDP (NCCL on GPU, gloo on CPU).
+
+``torchrun --nproc_per_node=K -m <pkg>.train cfg.py`` sets RANK / WORLD_SIZE / LOCAL_RANK /
+MASTER_ADDR / MASTER_PORT; ``init_distributed`` reads them. Without them the run is a single process.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from .device import resolve_device
+
+_TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process stands: its rank, the number of processes, and its device."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def is_distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device: str = "auto", backend: str | None = None) -> DistInfo:
+    """Initialise the process group from torchrun's environment (a no-op for one process).
+
+    Args:
+        device: ``auto``/``cpu``/``cuda``; under torchrun a CUDA run uses ``cuda:LOCAL_RANK``.
+        backend: override the backend (default: ``nccl`` on CUDA, ``gloo`` on CPU).
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    dev = resolve_device(device)
+    if world_size == 1:
+        return DistInfo(rank=0, world_size=1, local_rank=0, device=dev)
+    missing = [v for v in _TORCHRUN_VARS if v not in os.environ]
+    if missing:
+        raise RuntimeError(f"WORLD_SIZE={world_size} but {', '.join(missing)} not set: "
+                           "launch multi-process runs with torchrun")
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"])
+    if dev.type == "cuda":
+        dev = torch.device("cuda", local_rank)
+        torch.cuda.set_device(dev)
+    backend = backend or ("nccl" if dev.type == "cuda" else "gloo")
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend, init_method="env://", rank=rank,
+                                world_size=world_size)
+    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=dev)
+
+
+def wrap_ddp(model: torch.nn.Module, info: DistInfo, **kwargs) -> torch.nn.Module:
+    """Move ``model`` to the device and wrap it in DDP when running distributed."""
+    model = model.to(info.device)
+    if not info.is_distributed:
+        return model
+    device_ids = [info.device.index] if info.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=device_ids, **kwargs)
+
+
+def barrier() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def cleanup_distributed() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
