@@ -118,8 +118,8 @@ class RunLogger:
 
     def progress(self, iterable: Iterable | None = None, **kwargs: Any) -> tqdm:
         """A tqdm progress bar, shown on the main process only."""
-        return tqdm(iterable, disable=not self.is_main or kwargs.pop("disable", False),
-                    dynamic_ncols=True, **kwargs)
+        disable = kwargs.pop("disable", False) or not self.is_main
+        return tqdm(iterable, disable=disable, dynamic_ncols=True, **kwargs)
 
     def save_figure(self, fig: Any, name: str, dpi: int = 120) -> Path:
         """Save a matplotlib figure as ``figures/<name>.png`` and close it."""

@@ -64,3 +64,14 @@ def test_check_finite_names_the_quantity_and_step():
         check_finite(float("nan"), "loss", 7)
     with pytest.raises(NonFiniteError, match="inf"):
         check_finite(float("inf"), "grad_norm", 1)
+
+
+def test_progress_bar_only_on_main_rank(tmp_path):
+    main = RunLogger(tmp_path / "m", tensorboard=False)
+    other = RunLogger(tmp_path / "o", rank=1, tensorboard=False)
+    assert list(main.progress(range(3))) == [0, 1, 2]
+    assert main.progress(range(3)).disable is False
+    assert other.progress(range(3), disable=False).disable is True
+    assert main.progress(range(3), disable=True).disable is True
+    main.close()
+    other.close()
