@@ -81,13 +81,29 @@ def _lookup(node: Any, key: str) -> bool:
 
 def check_overrides(cfg: Config, overrides: Mapping[str, Any], schema: Mapping | None = None,
                     where: str = "command line") -> None:
-    """Raise ``ConfigKeyError`` for the first override key that neither ``cfg`` nor an
-    ``OpenSection`` of ``schema`` defines."""
+    """Raise ``ConfigKeyError`` for the first override key that the config does not define.
+
+    A key may be new only as a direct argument of a registry-built component (a dict with a
+    ``type`` key, e.g. ``model.backbone.init_cfg``): its constructor checks its arguments, so a
+    misspelt one still stops the build with its name. Inside an ``OpenSection`` of ``schema`` any
+    key is accepted.
+    """
     tree = cfg.to_dict()
     for key in overrides:
-        if not (_lookup(tree, key) or (schema is not None and _lookup(schema, key)
-                                       and _has_open_prefix(schema, key))):
+        if not (_lookup(tree, key) or _is_component_argument(tree, key)
+                or (schema is not None and _has_open_prefix(schema, key))):
             raise _unknown_key_error(key, _all_keys(tree), where)
+
+
+def _is_component_argument(tree: Mapping, key: str) -> bool:
+    *parents, _ = key.split(".")
+    parent = ".".join(parents)
+    if parents and not _lookup(tree, parent):
+        return False
+    node: Any = tree
+    for part in parents:
+        node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
+    return isinstance(node, Mapping) and "type" in node
 
 
 def _has_open_prefix(schema: Mapping, key: str) -> bool:

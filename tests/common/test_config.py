@@ -86,3 +86,14 @@ def test_override_may_add_keys_inside_an_open_section_only(tmp_path):
     assert cfg.model.new_arg == 5
     with pytest.raises(ConfigKeyError, match="'lr2'"):
         load_config(path, {"lr2": 1.0}, schema=schema)
+
+
+def test_new_argument_of_a_registry_component_is_accepted(tmp_path):
+    path = tmp_path / "c.py"
+    path.write_text("model = dict(type='Det', backbone=dict(type='Net', depth=3), lr=0.1)\nplain = dict(a=1)\n")
+    cfg = load_config(path, {"model.backbone.init_cfg": "x.pth", "model.neck_arg": 1})
+    assert cfg.model.backbone.init_cfg == "x.pth" and cfg.model.neck_arg == 1
+    with pytest.raises(ConfigKeyError, match="'plain.b'"):  # not a component: still rejected
+        load_config(path, {"plain.b": 2})
+    with pytest.raises(ConfigKeyError, match="'model.nonexistent.x'"):  # parent must exist
+        load_config(path, {"model.nonexistent.x": 2})
