@@ -1,0 +1,32 @@
+# Fig 7 (DMTS): full-rank RNN on delayed match-to-sample, lr ∈ logspace(-3, 1, 20) × 20 seeds × 20k
+# SGD epochs (authors' Figure7/code/dmts): stimuli 30 ms, delay 80 ms, reaction 50 ms, sigmoid
+# readout, no noise, r0 = 0. The saturation panel tracks the fraction of tanh-saturated units
+# (the authors' saturation analysis at lr ≈ 1.44: saturated rates → vanishing gradients).
+# One batched ensemble. Quick: 8 rates × 2 seeds × 1500 epochs.
+experiment = "learning_rate_sweep"
+network = "working_memory"
+task = "dmts"
+stimulus_ms = 30.0
+delay_ms = 80.0
+reaction_ms = 50.0
+dt_ms = 5.0
+trials_per_condition = 1
+n_units = 100
+alpha = 0.5
+noise_std = 0.0
+init_state_std = 0.0
+input_bias_std = None
+log10_lr_range = [-3.0, 1.0]
+n_lrs = 8
+n_seeds = 2
+epochs = 1500
+report_epochs = [150, 700, 1499]
+learned_fraction = 0.01
+saturation_threshold = 0.99
+example_lr = 1.438
+dtype = "float32"
+cpu_threads = 1
+checkpoint_every = 0
+log_every = 100
+paper = dict(n_lrs=20, n_seeds=20, epochs=20000, report_epochs=[1000, 5000, 10000, 19999],
+             checkpoint_every=5000, log_every=500)

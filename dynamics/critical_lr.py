@@ -1,0 +1,123 @@
+"""The critical learning rate of gradient descent on the canonical model, predicted and measured.
+
+Derivation (reconstructed; the paper's own expression is not available to us). Work in the a → ∞
+landscape of ``canonical``: L(r) = |T − t*(r)|/T with t*(r) = π/(2√r), optimum r* = π²/(4T²),
+no-learning zone r ≤ r*/4 where ∇L = 0.
+
+1. L is V-shaped at r*: |∇L| = π/(4 r^{3/2}) (code convention, see below) does not vanish at the
+   minimum, so fixed-step gradient descent cannot settle; it overshoots r* by up to η|∇L(r*)|
+   and oscillates around it (the **oscillatory minimum**; residual loss grows with η).
+2. Coming down from r > r*, the last iterate above r* is r* + δ with 0 < δ ≤ η|∇L|. The step
+   from there lands at about r* − η|∇L(r*)|. If that is below r*/4 the iterate is in the
+   no-learning zone, where the gradient is exactly zero: learning stops for good.
+3. So the largest safe step is η |∇L(r*)| = r* − r*/4 = ¾ r*, i.e.
+
+       η_c = ¾ r* / |∇L(r*)| = ¾ r*^{5/2} · 4/π = 3 r*^{5/2} / π = 3π⁴ / (32 T⁵).
+
+Loss convention. The authors' code (``Figure2/code/loss_function_gradient*.py``) uses the gradient
+±π/(4 r^{3/2}), which is the gradient of T·L, not of L; with it η_c = 3π⁴/(32 T⁵), an inverse
+power law with exponent −5. With the exact gradient of L (an extra factor 1/T),
+η_c = 3π⁴/(32 T⁴), exponent −4. ``convention`` selects either; the default follows the code.
+
+In units ρ = r/r* and η/η_c the gradient-descent map is the same for every T, so the measured
+threshold scales exactly as the prediction whenever the initial values are drawn relative to r*
+(as in the authors' code: r₀ = 10 r* + N(0, (r*/10)²)). The measurement below therefore uses one
+absolute learning-rate grid for all T, so the fitted exponent is a genuine fit to grid points.
+Measured η_c is the smallest grid value at which at least half of the runs end in the zone.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import canonical
+
+
+def predicted_critical_lr(T: float | np.ndarray, convention: str = "code") -> np.ndarray:
+    """η_c = 3π⁴/(32 T⁵) (``"code"``) or 3π⁴/(32 T⁴) (``"exact"``); see the module docstring."""
+    if convention not in canonical.CONVENTIONS:
+        raise ValueError(f"gradient convention must be one of {canonical.CONVENTIONS}, got '{convention}'")
+    T = np.asarray(T, dtype=np.float64)
+    if not np.all(T > 0):
+        raise ValueError(f"the task delay T must be positive, got {T}")
+    power = 5 if convention == "code" else 4
+    return 3.0 * math.pi ** 4 / (32.0 * T ** power)
+
+
+def initial_r(T: float, n: int, rng: np.random.Generator, scale: float = 10.0,
+              noise: float = 0.1) -> np.ndarray:
+    """``[n]`` initial values r₀ = scale·r* + N(0, (noise·r*)²) (the authors' Fig 2d draw)."""
+    r_opt = canonical.optimal_r(T)
+    return scale * r_opt + rng.normal(0.0, noise * r_opt, size=n)
+
+
+def sweep_learning_rates(T: float, lrs: np.ndarray, n_inits: int, epochs: int, seed: int = 0,
+                         convention: str = "code", init_scale: float = 10.0,
+                         init_noise: float = 0.1) -> dict[str, np.ndarray]:
+    """Gradient descent from ``n_inits`` initial values for every learning rate, in one batch.
+
+    Args:
+        T: delay.  lrs: ``[L]`` learning rates.  n_inits: runs per learning rate.
+        epochs: gradient steps.  seed: seed of the initial values (the same for every lr).
+    Returns:
+        ``stuck``: ``[L]`` fraction of runs ending in the no-learning zone (r ≤ r*/4);
+        ``final_loss``: ``[L]`` mean loss at the last epoch;
+        ``final_r``: ``[L, n_inits]`` last iterates.
+    """
+    lrs = np.asarray(lrs, dtype=np.float64)
+    r0 = initial_r(T, n_inits, np.random.default_rng(seed), init_scale, init_noise)
+    r, loss = canonical.gradient_descent(np.tile(r0, len(lrs)), np.repeat(lrs, n_inits), T,
+                                         epochs, convention)
+    final_r = r[-1].reshape(len(lrs), n_inits)
+    stuck = (final_r <= canonical.no_learning_boundary(T)).mean(axis=1)
+    return {"stuck": stuck, "final_loss": loss[-1].reshape(len(lrs), n_inits).mean(axis=1),
+            "final_r": final_r}
+
+
+def threshold_from_sweep(lrs: np.ndarray, stuck: np.ndarray, level: float = 0.5) -> float:
+    """Smallest learning rate whose stuck fraction is at least ``level`` (NaN if none)."""
+    order = np.argsort(lrs)
+    hit = np.nonzero(np.asarray(stuck)[order] >= level)[0]
+    return float(np.asarray(lrs)[order][hit[0]]) if hit.size else float("nan")
+
+
+def fit_power_law(T: np.ndarray, eta: np.ndarray) -> tuple[float, float]:
+    """Least-squares fit of log η = log C + p log T.
+
+    Returns:
+        (p, C): the exponent and the prefactor.
+    """
+    slope, intercept = np.polyfit(np.log(np.asarray(T, float)), np.log(np.asarray(eta, float)), 1)
+    return float(slope), float(math.exp(intercept))
+
+
+def measure_critical_lrs(Ts: list[float], lrs: np.ndarray, n_inits: int, epochs: int,
+                         seed: int = 0, convention: str = "code",
+                         n_refine: int = 0) -> list[dict[str, float]]:
+    """Predicted and measured η_c for every T on one common learning-rate grid.
+
+    Args:
+        Ts: delays.  lrs: the common grid (sorted).  n_inits, epochs, seed, convention: see
+            ``sweep_learning_rates``.
+        n_refine: if > 0, sweep that many evenly spaced rates between the grid point below the
+            coarse threshold and the threshold, and report the refined threshold.
+    Returns:
+        One row per T: ``T``, ``predicted``, ``measured``, ``ratio`` (measured/predicted) and the
+        coarse sweep arrays ``stuck`` and ``final_loss`` (``[len(lrs)]``).
+    """
+    lrs = np.sort(np.asarray(lrs, dtype=np.float64))
+    rows = []
+    for T in Ts:
+        sweep = sweep_learning_rates(T, lrs, n_inits, epochs, seed, convention)
+        predicted = float(predicted_critical_lr(T, convention))
+        measured = threshold_from_sweep(lrs, sweep["stuck"])
+        i = int(np.searchsorted(lrs, measured)) if np.isfinite(measured) else 0
+        if n_refine > 0 and i > 0:
+            fine = np.linspace(lrs[i - 1], lrs[i], n_refine)
+            measured = threshold_from_sweep(
+                fine, sweep_learning_rates(T, fine, n_inits, epochs, seed, convention)["stuck"])
+        rows.append({"T": float(T), "predicted": predicted, "measured": measured,
+                     "ratio": measured / predicted, "stuck": sweep["stuck"],
+                     "final_loss": sweep["final_loss"]})
+    return rows

@@ -1,0 +1,162 @@
+"""Pieces the RNN figure experiments share: config keys, device/dtype, checkpoints, rank-one
+latent-flow metrics and the abrupt-drop epoch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from common.checkpoint import CheckpointManager
+from common.device import resolve_device
+from common.runlog import RunLogger
+
+from .. import latent
+from ..models import RateRNN
+from . import require, require_positive
+
+RNN_DEFAULTS = {
+    "dtype": "float32",         # the authors train in float32
+    "checkpoint_every": 0,      # epochs between checkpoints of a training loop (0: none; --resume needs > 0)
+    "log_every": 100,           # epochs between ensemble-mean metrics in metrics.jsonl / TensorBoard
+    "cpu_threads": 1,           # torch threads on CPU: the per-step ops are small, and one thread
+                                # avoids OpenMP spin-waits (several times faster on a busy 2-core box)
+}
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def check_rnn(cfg) -> None:
+    require(cfg, "dtype", cfg.dtype in DTYPES, f"one of {sorted(DTYPES)}")
+    require(cfg, "checkpoint_every", cfg.checkpoint_every >= 0, "must be >= 0")
+    require_positive(cfg, "log_every", "cpu_threads")
+
+
+def device_dtype(cfg) -> tuple[torch.device, torch.dtype]:
+    """The run's device and dtype; also applies ``cpu_threads``."""
+    torch.set_num_threads(cfg.cpu_threads)
+    return resolve_device(cfg.device), DTYPES[cfg.dtype]
+
+
+def checkpoints(run: RunLogger, name: str) -> CheckpointManager:
+    """Checkpoints of one training phase under ``<run dir>/checkpoints/``."""
+    return CheckpointManager(Path(run.dir) / "checkpoints", keep_last=2, prefix=name)
+
+
+def first_drop_epoch(loss: np.ndarray, fraction: float) -> np.ndarray:
+    """Per member, the first epoch whose loss is below ``fraction`` × its initial loss (−1: never).
+
+    Args:
+        loss: ``[epochs, E]``.
+    Returns:
+        ``[E]`` int array.
+    """
+    below = loss < fraction * loss[:1]
+    return np.where(below.any(axis=0), below.argmax(axis=0), -1)
+
+
+def rank_one_vectors(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(m, n, b) ``[E, N]`` of rank-one members from their parameters (U = n, V = mᵀ)."""
+    return params["V"][:, 0, :], params["U"][:, :, 0], params["b"]
+
+
+def rank_one_flow_metrics(grid: torch.Tensor, threshold: float):
+    """A ``metric_fn`` for ``train_ensemble``: per epoch and member, on the κ grid,
+
+    * ``n_fixed_points``: zero crossings of κ̇ = −κ + nᵀ tanh(mκ + b);
+    * ``ghost_speed`` / ``ghost_kappa``: the slowest speed minimum without a zero crossing inside
+      the span of that epoch's κ trajectory (NaN when there is none): a ghost on the path;
+    * ``kappa_final``: κ at the last step (the output reads σ(c(κ − ``threshold``))).
+    """
+    def metrics(model: RateRNN, y: torch.Tensor, X: torch.Tensor) -> dict[str, torch.Tensor]:
+        g = grid.to(X.dtype)
+        m, n, b = model.V[:, 0, :], model.U[:, :, 0], model.b
+        F = latent.rank_one_flow(g, m, n, b)                               # [E, G]
+        kappa = torch.einsum("esn,en->es", X[:, 0], n)                      # [E, S+1]
+        positive = F > 0
+        crossings = (positive[:, 1:] != positive[:, :-1]).sum(1)
+        s = F.abs()
+        is_min = (s[:, 1:-1] <= s[:, :-2]) & (s[:, 1:-1] <= s[:, 2:]) & (positive[:, :-2] == positive[:, 2:])
+        inner = g[1:-1]
+        on_path = (inner >= kappa.min(1, keepdim=True).values) & (inner <= kappa.max(1, keepdim=True).values)
+        candidate = torch.where(is_min & on_path, s[:, 1:-1], torch.full_like(s[:, 1:-1], float("inf")))
+        speed, idx = candidate.min(1)
+        has = torch.isfinite(speed)
+        nan = torch.full_like(speed, float("nan"))
+        return {"n_fixed_points": crossings.to(X.dtype), "ghost_speed": torch.where(has, speed, nan),
+                "ghost_kappa": torch.where(has, inner[idx], nan), "kappa_final": kappa[:, -1]}
+    return metrics
+
+
+def model_from_snapshots(template: RateRNN, snapshots: dict[int, dict], epochs: list[int],
+                         member: int = 0) -> RateRNN:
+    """An ensemble whose member k holds ``member``'s weights at ``epochs[k]`` (to re-simulate them).
+
+    Args:
+        template: the trained model (its settings are kept).
+        snapshots: ``TrainingRecord.snapshots`` with "params" at every epoch in ``epochs``.
+    """
+    model = template.select([member] * len(epochs))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.stack([snapshots[e]["params"][name][member] for e in epochs]).to(p))
+    return model
+
+
+def drop_epochs(loss: np.ndarray, reference_epoch: int, fractions: tuple[float, ...]) -> list[int]:
+    """First epochs at which ``loss`` ``[epochs]`` falls below each fraction of its value at
+    ``reference_epoch`` (the plateau), −1 when it never does."""
+    ref = loss[min(reference_epoch, len(loss) - 1)]
+    out = []
+    for f in fractions:
+        below = np.nonzero(loss[reference_epoch:] < f * ref)[0]
+        out.append(int(below[0] + reference_epoch) if below.size else -1)
+    return out
+
+
+def task_from_cfg(cfg):
+    """The DCDT or DMTS trial batch of a working-memory config."""
+    from ..tasks import dcdt, dmts
+    if cfg.task == "dcdt":
+        return dcdt(cfg.trials_per_condition, cfg.stimulus_ms, cfg.delay_ms, cfg.reaction_ms, cfg.dt_ms)
+    return dmts(cfg.trials_per_condition, cfg.stimulus_ms, cfg.delay_ms, cfg.reaction_ms, cfg.dt_ms)
+
+
+WM_DEFAULTS = {
+    "task": "dcdt",              # "dcdt" (tanh readout, ±1) or "dmts" (sigmoid readout, match = 1)
+    "stimulus_ms": 10.0,         # cue (DCDT) / each stimulus (DMTS) duration
+    "delay_ms": 50.0,
+    "reaction_ms": 50.0,
+    "dt_ms": 5.0,                # Δt = 5 ms, τ = 10 ms → α = 0.5
+    "trials_per_condition": 1,
+    "n_units": 100,
+    "alpha": 0.5,
+    "noise_std": 0.0,
+    "init_state_std": 0.0,       # r0 = tanh(N(0, σ0²)) per trial and forward pass
+    "input_bias_std": None,      # None: nn.Linear's default U(±1) bias (the authors' full-rank scripts)
+}
+
+
+def check_wm(cfg) -> None:
+    require(cfg, "task", cfg.task in ("dcdt", "dmts"), "'dcdt' or 'dmts'")
+    require_positive(cfg, "stimulus_ms", "delay_ms", "reaction_ms", "dt_ms", "trials_per_condition", "n_units",
+                     "alpha")
+    require(cfg, "noise_std", cfg.noise_std >= 0, "must be >= 0")
+    require(cfg, "init_state_std", cfg.init_state_std >= 0, "must be >= 0")
+
+
+def wm_model(cfg, seeds, rank, device, dtype, **overrides) -> RateRNN:
+    """A working-memory RateRNN (authors' ``RNN`` class) from a config."""
+    kwargs = dict(n_units=cfg.n_units, rank=rank, alpha=cfg.alpha, n_inputs=1,
+                  readout="latent" if rank is not None else "units",
+                  out_nonlinearity="tanh" if cfg.task == "dcdt" else "sigmoid", readout_state="current",
+                  noise_std=cfg.noise_std, init_state_std=cfg.init_state_std, init="working_memory",
+                  input_bias_std=cfg.input_bias_std, dtype=dtype, device=device)
+    kwargs.update(overrides)
+    return RateRNN(seeds, **kwargs)
+
+
+def condition_trials(task, n_per_condition: int = 1):
+    """Inputs ``[C·n, S, 1]`` with ``n`` trials of every condition (for trajectories)."""
+    conditions = task.conditions.unique()
+    idx = torch.cat([torch.nonzero(task.conditions == c)[:n_per_condition, 0] for c in conditions])
+    return task.inputs[idx], task.targets[idx], task.conditions[idx]

@@ -1,0 +1,148 @@
+"""Fig 5: full-rank RNNs on DCDT and DMTS: slow points (ghosts) around abrupt learning.
+
+At each shown epoch the trials of every condition are simulated with that epoch's weights, and
+the batched slow-point finder (``dynamics.fixed_points``: Adam on q = ½|F|² from all trajectory
+states at once, Newton refinement, de-duplication, outlier removal, Jacobian eigenvalues) is run
+on the input-free flow F(x) = −x + tanh(x W + b), as in the authors' ``FixedPointSolver``. The
+figure shows loss / gradient norm and accuracy over training, and per epoch a 3-D PCA of the
+trajectories with the slow points coloured by log₁₀ speed; ghosts are slow points with q > 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from common.runlog import RunLogger
+
+from .. import fixed_points
+from ..plotting import colors, mark_epochs
+from ..training import train_ensemble
+from . import require, require_positive
+from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, checkpoints, condition_trials,
+                      device_dtype, drop_epochs, model_from_snapshots, task_from_cfg, wm_model)
+
+DEFAULTS = {
+    **RNN_DEFAULTS,
+    **WM_DEFAULTS,
+    "optimizer": "sgd",
+    "lr": 1e-2,
+    "epochs": 3001,
+    "record_every": 10,
+    "snapshot_epochs": [],        # [] = 0, loss at 90/50/20% of the plateau, last
+    "plateau_epoch": 5,
+    "finder": {"n_iters": 5000, "lr": 1e-2, "lr_decay": 1.0, "newton_steps": 3, "newton_damping": 1e-4,
+               "tol_unique": 0.05, "outlier_distance": 5.0, "tol_fixed": 1e-10, "tol_q": 1e-14},
+    "candidate_noise": 0.01,      # std of the noise added to the trajectory states used as candidates
+}
+
+
+def check(cfg) -> None:
+    check_rnn(cfg)
+    check_wm(cfg)
+    require(cfg, "optimizer", cfg.optimizer in ("sgd", "adam"), "'sgd' or 'adam'")
+    require_positive(cfg, "lr", "epochs", "record_every")
+    require(cfg, "finder", set(cfg.finder) <= set(fixed_points.DEFAULT_HPS),
+            f"keys must be among {sorted(fixed_points.DEFAULT_HPS)}")
+    require(cfg, "snapshot_epochs", all(0 <= e < cfg.epochs for e in cfg.snapshot_epochs), "in [0, epochs)")
+
+
+def run(cfg, run: RunLogger, resume: bool = False) -> dict:
+    device, dtype = device_dtype(cfg)
+    task = task_from_cfg(cfg)
+    model = wm_model(cfg, [cfg.seed], None, device, dtype)
+    recorded = sorted(set(range(0, cfg.epochs, cfg.record_every)) | {cfg.epochs - 1} | set(cfg.snapshot_epochs))
+    rec = train_ensemble(model, task, cfg.epochs, cfg.lr, optimizer=cfg.optimizer, snapshot_epochs=recorded,
+                         snapshot_states=False, logger=run, log_every=cfg.log_every, desc=f"full_{cfg.task}",
+                         checkpoints=checkpoints(run, f"full_{cfg.task}"), checkpoint_every=cfg.checkpoint_every,
+                         resume=resume)
+    loss, grad, acc = rec.loss[:, 0], rec.grad_norm_rec[:, 0], rec.accuracy[:, 0]
+    levels = drop_epochs(loss, cfg.plateau_epoch, (0.9, 0.5, 0.2))
+    rec_arr = np.asarray(recorded)
+    nearest = lambda e: int(rec_arr[np.argmin(np.abs(rec_arr - e))])
+    shown = ([nearest(e) for e in cfg.snapshot_epochs] if cfg.snapshot_epochs else
+             sorted({0, cfg.epochs - 1} | {nearest(e) for e in levels if e >= 0}))
+
+    snap_model = model_from_snapshots(model, rec.snapshots, shown)
+    inputs, _, conds = condition_trials(task.to(device, dtype))
+    torch.manual_seed(cfg.seed)          # the same initial states and noise for every shown epoch
+    with torch.no_grad():
+        _, X = snap_model(inputs, task.n_steps)
+        W = snap_model.recurrent_weights().double()
+        b = snap_model.b.double()
+    gen = torch.Generator().manual_seed(cfg.seed)
+    X = X.double().cpu()
+    all_states = X.reshape(-1, X.shape[-1]).numpy()
+    mean = all_states.mean(0)
+    pcs = np.linalg.svd(all_states - mean, full_matrices=False)[2][:3]          # [3, N]
+
+    per_epoch, rows, found_all = [], [], []
+    for k, epoch in enumerate(shown):
+        states = X[k].reshape(-1, X.shape[-1])
+        W_k, b_k = W[k].cpu(), b[k].cpu()
+        flow = lambda x, W_k=W_k, b_k=b_k: -x + torch.tanh(x @ W_k + b_k)
+        x0 = states + cfg.candidate_noise * torch.randn(states.shape, generator=gen, dtype=states.dtype)
+        pts = fixed_points.find_slow_points(flow, x0, dict(cfg.finder), reference=states)
+        dist = torch.cdist(pts.x, states).min(1).values if len(pts) else torch.zeros(0)
+        found_all.append((pts, dist))
+        info = [{"kind": pts.kind[i], "speed": float(pts.speed[i]), "distance": float(dist[i]),
+                 "max_real_eig": float(pts.eigenvalues[i, 0].real)} for i in range(len(pts))]
+        per_epoch.append({"epoch": epoch, "points": info})
+        closest = int(torch.argmin(dist)) if len(pts) else -1
+        rows.append({"epoch": epoch, "loss": float(loss[epoch]), "accuracy": float(acc[epoch]),
+                     "slow points": len(pts),
+                     "fixed (st/sa/un)": "/".join(str(pts.kind.count(s)) for s in ("stable", "saddle", "unstable")),
+                     "ghosts": pts.kind.count("ghost"),
+                     "nearest to trajectories": (f"{pts.kind[closest]}, speed {float(pts.speed[closest]):.2g}"
+                                                 if closest >= 0 else "none")})
+
+    fig = Figure(figsize=(3.8 * len(shown), 7.6), layout="constrained")
+    grid = fig.add_gridspec(2, 2 * len(shown))
+    ax = fig.add_subplot(grid[0, :len(shown)])
+    ax.loglog(np.arange(1, len(loss) + 1), loss, label="loss")
+    ax.loglog(np.arange(1, len(loss) + 1), grad, alpha=0.5, label="‖∇W_rec‖")
+    mark_epochs(ax, [e + 1 for e in shown])
+    ax.set_xlabel("epoch")
+    ax.legend(fontsize=7)
+    ax.set_title(f"full-rank RNN, {cfg.task.upper()}, lr {cfg.lr:g}")
+    ax = fig.add_subplot(grid[0, len(shown):])
+    ax.semilogx(np.arange(1, len(acc) + 1), acc)
+    mark_epochs(ax, [e + 1 for e in shown])
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    sc = None
+    for k, (epoch, (pts, _)) in enumerate(zip(shown, found_all)):
+        ax3 = fig.add_subplot(grid[1, 2 * k:2 * k + 2], projection="3d")
+        for i, col in zip(range(X.shape[1]), colors(X.shape[1], "tab10", 0.0, 0.35)):
+            traj = (X[k, i].numpy() - mean) @ pcs.T
+            ax3.plot(traj[:, 0], traj[:, 1], traj[:, 2], ".-", ms=2, lw=0.8, color=col)
+        if len(pts):
+            proj = (pts.x.numpy() - mean) @ pcs.T
+            markers = np.array(["D" if kind != "ghost" else "*" for kind in pts.kind])
+            for mk in ("D", "*"):
+                sel = markers == mk
+                if sel.any():
+                    sc = ax3.scatter(proj[sel, 0], proj[sel, 1], proj[sel, 2], c=np.log10(pts.speed[sel].numpy() + 1e-12),
+                                     cmap="coolwarm", vmin=-6, vmax=0, marker=mk, s=40 if mk == "D" else 90,
+                                     edgecolors="black", linewidths=0.3, depthshade=False)
+        ax3.set_title(f"epoch {epoch}: acc {acc[epoch]:.2f}\n{rows[k]['ghosts']} ghost(s) ★", fontsize=9)
+        ax3.set_xlabel("PC1")
+        ax3.set_ylabel("PC2")
+        ax3.set_zlabel("PC3")
+    if sc is not None:
+        fig.colorbar(sc, ax=fig.axes[2:], orientation="horizontal", shrink=0.5, label="log10 speed")
+    run.save_figure(fig, f"fig5_full_rank_{cfg.task}")
+
+    onset = levels[1]
+    before = [r for r in rows if onset >= 0 and r["epoch"] < onset]
+    rows.append({"epoch": "summary", "loss": f"drop to 50%/20% of plateau at {levels[1]}/{levels[2]}",
+                 "accuracy": float(acc[-1]), "slow points": "",
+                 "fixed (st/sa/un)": "", "ghosts": f"{sum(r['ghosts'] > 0 for r in before)}/{len(before)} shown "
+                                                   "epochs before the drop have ghosts",
+                 "nearest to trajectories": ""})
+    results = {"task": cfg.task, "loss": loss.tolist(), "grad_norm": grad.tolist(), "accuracy": acc.tolist(),
+               "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch}
+    run.save_json(results, "results")
+    run.save_table(rows, "summary", f"Fig 5: full-rank RNN slow points on {cfg.task.upper()}")
+    return results

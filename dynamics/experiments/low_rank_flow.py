@@ -1,0 +1,153 @@
+"""Fig 4: rank-2 RNNs on DCDT (A–D) and DMTS (E–H): latent flow maps before, during and after
+abrupt learning, with their fixed points and ghosts.
+
+The rank-2 network's input-free dynamics live exactly in the 2-D span of its recurrent matrix:
+with the SVD coordinates κ = x A[:, :2] (the authors' ``get_lpus``) the flow is
+κ̇ = −κ + tanh(κ V + b) U. At each shown epoch the experiment draws the flow (arrows), the
+log-speed (colour), the κ trajectories of one trial per condition, and the slow points: the
+speed map's local minima (3×3 ``minimum_filter``) refined by Newton's method on ½|F|² and
+classified by the Jacobian (stable / saddle / unstable fixed points, or ghosts: minima with
+|F| > 0). The bottom row shows loss and gradient norm, the outputs, and the ghost speed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from common.runlog import RunLogger
+
+from .. import fixed_points, latent
+from ..plotting import colors, figure, flow_map, mark_epochs
+from ..training import train_ensemble
+from . import require, require_positive
+from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, checkpoints, condition_trials,
+                      device_dtype, drop_epochs, model_from_snapshots, task_from_cfg, wm_model)
+
+DEFAULTS = {
+    **RNN_DEFAULTS,
+    **WM_DEFAULTS,
+    "rank": 2,
+    "optimizer": "sgd",
+    "lr": 1e-3,
+    "epochs": 100000,
+    "record_every": 100,          # keep the weights every that many epochs
+    "snapshot_epochs": [],        # flow maps to draw; [] = 0, loss at 90/50/20% of the plateau, last
+    "plateau_epoch": 50,          # the loss at this epoch is the plateau level for the auto choice
+    "grid_range": [-7.5, 7.5],    # authors: DCDT [-7.5, 7.5], DMTS [-10, 10]
+    "n_grid": 400,
+    "closeup_range": [-1.0, 1.0],
+    "newton_steps": 30,
+    "tol_fixed": 1e-10,
+}
+
+
+def check(cfg) -> None:
+    check_rnn(cfg)
+    check_wm(cfg)
+    require(cfg, "rank", cfg.rank == 2, "the flow maps are two-dimensional (rank 2)")
+    require(cfg, "optimizer", cfg.optimizer in ("sgd", "adam"), "'sgd' or 'adam'")
+    require_positive(cfg, "lr", "epochs", "record_every", "n_grid", "newton_steps")
+    require(cfg, "snapshot_epochs", all(0 <= e < cfg.epochs for e in cfg.snapshot_epochs), "in [0, epochs)")
+
+
+def analyse_flow(U: torch.Tensor, V: torch.Tensor, b: torch.Tensor, axis: np.ndarray, newton_steps: int,
+                 tol_fixed: float) -> tuple[np.ndarray, list[dict]]:
+    """Flow on the grid and its refined, classified slow points (float64)."""
+    U, V, b = U.double(), V.double(), b.double()
+    flow = latent.flow_on_grid(U, V, b, [axis, axis])
+    idx = latent.speed_minima_2d(np.linalg.norm(flow, axis=-1))
+    points: list[dict] = []
+    if len(idx):
+        x0 = torch.as_tensor(np.stack([axis[idx[:, 0]], axis[idx[:, 1]]], axis=1))
+        found = fixed_points.find_slow_points(
+            lambda k: latent.latent_flow(k, U, V, b), x0,
+            {"n_iters": 0, "newton_steps": newton_steps, "tol_unique": 1e-3, "tol_fixed": tol_fixed,
+             "outlier_distance": 3 * (axis[1] - axis[0])}, reference=x0)
+        points = [{"kappa": found.x[i].tolist(), "speed": float(found.speed[i]), "kind": found.kind[i],
+                   "eigenvalues": [complex(z).real for z in found.eigenvalues[i]]} for i in range(len(found))]
+    return flow, points
+
+
+def run(cfg, run: RunLogger, resume: bool = False) -> dict:
+    device, dtype = device_dtype(cfg)
+    task = task_from_cfg(cfg)
+    model = wm_model(cfg, [cfg.seed], cfg.rank, device, dtype)
+    recorded = sorted(set(range(0, cfg.epochs, cfg.record_every)) | {cfg.epochs - 1} | set(cfg.snapshot_epochs))
+    rec = train_ensemble(model, task, cfg.epochs, cfg.lr, optimizer=cfg.optimizer, snapshot_epochs=recorded,
+                         snapshot_states=False, logger=run, log_every=cfg.log_every, desc=f"rank2_{cfg.task}",
+                         checkpoints=checkpoints(run, f"rank2_{cfg.task}"), checkpoint_every=cfg.checkpoint_every,
+                         resume=resume)
+    loss, grad, acc = rec.loss[:, 0], rec.grad_norm_rec[:, 0], rec.accuracy[:, 0]
+    levels = drop_epochs(loss, cfg.plateau_epoch, (0.9, 0.5, 0.2))
+    rec_arr = np.asarray(recorded)
+    nearest = lambda e: int(rec_arr[np.argmin(np.abs(rec_arr - e))])
+    shown = ([nearest(e) for e in cfg.snapshot_epochs] if cfg.snapshot_epochs else
+             sorted({0, cfg.epochs - 1} | {nearest(e) for e in levels if e >= 0}))
+
+    snap_model = model_from_snapshots(model, rec.snapshots, shown)
+    inputs, targets, conds = condition_trials(task.to(device, dtype))
+    torch.manual_seed(cfg.seed)          # the same initial states for every shown epoch
+    with torch.no_grad():
+        y, X = snap_model(inputs, task.n_steps)
+        W = snap_model.recurrent_weights().cpu()
+    y, X, targets, conds = y.cpu(), X.cpu(), targets.cpu(), conds.cpu()
+    axis = np.linspace(*cfg.grid_range, cfg.n_grid)
+    close = np.linspace(*cfg.closeup_range, 121)
+    per_epoch, rows = [], []
+    ncols = max(3, len(shown))
+    fig, axes = figure(ncols, 3, width=3.6, height=3.4)
+    for k, epoch in enumerate(shown):
+        P, Q = latent.svd_coordinates(W[k].double(), 2)
+        b = snap_model.b[k].detach().cpu().double()
+        flow, points = analyse_flow(P, Q, b, axis, cfg.newton_steps, cfg.tol_fixed)
+        flow_close, _ = analyse_flow(P, Q, b, close, cfg.newton_steps, cfg.tol_fixed)
+        trajs = [(X[k, i].double() @ P).numpy() for i in range(X.shape[1])]
+        im = flow_map(axes[0, k], axis, flow, trajs, points, step=max(1, cfg.n_grid // 25))
+        axes[0, k].set_title(f"epoch {epoch}: loss {loss[epoch]:.3f}")
+        flow_map(axes[1, k], close, flow_close, trajs, [p for p in points if max(map(abs, p["kappa"])) <= close[-1]],
+                 step=6)
+        axes[1, k].set_title("close-up")
+        ghosts = [p for p in points if p["kind"] == "ghost"]
+        fixed = [p for p in points if p["kind"] in ("stable", "saddle", "unstable")]
+        per_epoch.append({"epoch": epoch, "points": points})
+        rows.append({"epoch": epoch, "loss": float(loss[epoch]), "accuracy": float(acc[epoch]),
+                     "fixed points (st/sa/un)": "/".join(str(sum(p["kind"] == s for p in fixed))
+                                                      for s in ("stable", "saddle", "unstable")),
+                     "ghosts": len(ghosts),
+                     "slowest ghost speed": min((p["speed"] for p in ghosts), default=float("nan"))})
+    fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.7, label="log speed")
+    for k in range(len(shown), ncols):
+        axes[0, k].axis("off")
+        axes[1, k].axis("off")
+    for k in range(3, ncols):
+        axes[2, k].axis("off")
+    ax = axes[2, 0]
+    ax.semilogy(loss, label="loss")
+    ax.semilogy(grad, alpha=0.5, label="‖∇(U,V)‖")
+    mark_epochs(ax, shown)
+    ax.set_xlabel("epoch")
+    ax.legend(fontsize=7)
+    ax = axes[2, 1]
+    for i, col in zip(range(len(conds)), colors(len(conds), "tab10", 0.0, 0.3)):
+        ax.plot(targets[i, :, 0].cpu(), "--", color=col)
+        ax.plot(y[-1, i, :, 0].cpu(), color=col, label=f"condition {int(conds[i])}")
+        ax.plot(y[0, i, :, 0].cpu(), ":", color=col, alpha=0.6)
+    ax.set_xlabel("time step")
+    ax.set_title("outputs: first (dotted) / last (solid) shown epoch")
+    ax = axes[2, 2]
+    ax.semilogy(shown, [r["slowest ghost speed"] for r in rows], "*-", color="magenta")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("slowest ghost speed")
+    run.save_figure(fig, f"fig4_rank_two_{cfg.task}")
+
+    onset = next((e for e in levels[1:] if e >= 0), -1)
+    before = [r for r in rows if onset < 0 or r["epoch"] < onset]
+    rows.append({"epoch": "summary", "loss": f"drop to 50%/20% of plateau at {levels[1]}/{levels[2]}",
+                 "accuracy": float(acc[-1]), "fixed points (st/sa/un)": "",
+                 "ghosts": f"{sum(r['ghosts'] > 0 for r in before)}/{len(before)} shown epochs before the drop",
+                 "slowest ghost speed": ""})
+    results = {"task": cfg.task, "loss": loss.tolist(), "grad_norm": grad.tolist(), "accuracy": acc.tolist(),
+               "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch}
+    run.save_json(results, "results")
+    run.save_table(rows, "summary", f"Fig 4: rank-2 RNN on {cfg.task.upper()}")
+    return results

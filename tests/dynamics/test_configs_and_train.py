@@ -1,0 +1,138 @@
+"""Every figure config loads at both scales; bad keys and values fail early; train.py runs."""
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from common.config import ConfigKeyError, add_config_arguments
+from dynamics import train
+from dynamics.experiments import EXPERIMENTS, load_experiment_config
+
+CONFIGS = sorted((Path(__file__).parents[2] / "dynamics" / "configs").glob("*.py"))
+
+
+def _args(argv):
+    return add_config_arguments(argparse.ArgumentParser()).parse_args([str(a) for a in argv])
+
+
+def test_there_is_a_config_for_every_experiment():
+    used = {load_experiment_config(_args([c]))[0].experiment for c in CONFIGS}
+    assert used == set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("scale", ["quick", "paper"])
+def test_every_config_loads_and_passes_its_checks(config, scale):
+    cfg, module = load_experiment_config(_args([config, f"scale={scale}"]))
+    assert cfg.scale == scale and set(module.DEFAULTS) <= set(cfg)
+    if scale == "paper":
+        assert all(cfg[key] == value for key, value in cfg.paper.items())
+
+
+def test_paper_values_replace_quick_ones_except_explicit_overrides():
+    path = CONFIGS[[c.stem for c in CONFIGS].index("fig3ab_rank_one_abrupt_learning")]
+    quick, _ = load_experiment_config(_args([path]))
+    paper, _ = load_experiment_config(_args([path, "scale=paper"]))
+    mixed, _ = load_experiment_config(_args([path, "scale=paper", "epochs=7"]))
+    assert (quick.lr, quick.epochs) == (0.01, 7200)
+    assert (paper.lr, paper.epochs, paper.seeds) == (0.003, 500000, [40])
+    assert (mixed.lr, mixed.epochs) == (0.003, 7)
+
+
+def test_unknown_override_key_is_rejected_by_name():
+    with pytest.raises(ConfigKeyError, match="epoch"):
+        load_experiment_config(_args([CONFIGS[0], "epoch=3"]))
+
+
+def test_unknown_key_in_a_config_file_is_rejected(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('experiment = "canonical_descent"\nT = 100.0\nlearning_rates = [1e-9]\n')
+    with pytest.raises(ConfigKeyError, match="learning_rates"):
+        load_experiment_config(_args([bad]))
+    unknown = tmp_path / "unknown.py"
+    unknown.write_text('experiment = "fig9"\n')
+    with pytest.raises(ConfigKeyError, match="fig9"):
+        load_experiment_config(_args([unknown]))
+
+
+@pytest.mark.parametrize("override, key", [("T=0", "T"), ("lrs=[1e-9,-1.0]", "lrs"), ("scale=huge", "scale"),
+                                           ("convention=paper", "convention")])
+def test_invalid_values_fail_early_naming_the_key(override, key):
+    path = CONFIGS[[c.stem for c in CONFIGS].index("fig2bc_canonical_gradient_descent")]
+    with pytest.raises(ValueError, match=key):
+        load_experiment_config(_args([path, override]))
+
+
+def test_invalid_rnn_values_fail_early():
+    path = CONFIGS[[c.stem for c in CONFIGS].index("fig3cd_rank_one_large_lr")]
+    with pytest.raises(ValueError, match="'lr'"):
+        load_experiment_config(_args([path, "lr=-0.1"]))
+    with pytest.raises(ValueError, match="dtype"):
+        load_experiment_config(_args([path, "dtype=float16"]))
+
+
+def test_train_smoke_canonical(tmp_path):
+    path = CONFIGS[[c.stem for c in CONFIGS].index("fig2bc_canonical_gradient_descent")]
+    results = train.main([str(path), "epochs=300", "--work-dir", str(tmp_path)])
+    assert (tmp_path / "figures" / "fig2bc_canonical_gradient_descent.png").read_bytes()[:4] == b"\x89PNG"
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["eta_c_predicted"] == pytest.approx(results["eta_c_predicted"])
+    assert "| lr |" in (tmp_path / "tables" / "summary.md").read_text()
+    assert (tmp_path / "config.py").exists() and (tmp_path / "run.log").exists()
+
+
+def test_train_smoke_rnn_with_tiny_override(tmp_path):
+    path = CONFIGS[[c.stem for c in CONFIGS].index("fig3cd_rank_one_large_lr")]
+    results = train.main([str(path), "epochs=60", "n_kappa=200", "--work-dir", str(tmp_path)])
+    assert len(results["loss"][0]) == 60 and set(results["per_seed"][0]["fixed-point counts"]) == {1}
+    assert (tmp_path / "figures" / "fig3_rank_one_ghost.png").exists()
+    assert (tmp_path / "metrics.jsonl").read_text().strip()
+
+
+TINY = {  # enough epochs for every code path of the figure, far too few for the phenomena
+    "fig1_ghost_vs_fixed_points": ["finder_iters=50"],
+    "fig2_critical_lr_vs_T": ["epochs=200", "n_refine=3", "lrs_per_decade=5"],
+    "fig2a_canonical_loss_landscape": ["n_r=10"],
+    "fig2bc_canonical_gradient_descent": ["epochs=100"],
+    "fig2d_canonical_loss_vs_lr": ["epochs=100", "n_lrs=8", "report_epochs=[50,99]"],
+    "fig3ab_rank_one_abrupt_learning": ["epochs=40", "n_kappa=100"],
+    "fig3cd_rank_one_large_lr": ["epochs=40", "n_kappa=100"],
+    "fig4ad_rank_two_dcdt": ["epochs=30", "trials_per_condition=1", "n_grid=40", "newton_steps=3"],
+    "fig4eh_rank_two_dmts": ["epochs=30", "trials_per_condition=1", "n_grid=40", "newton_steps=3"],
+    "fig5_full_rank_dcdt": ["epochs=30", "finder.n_iters=20"],
+    "fig5_full_rank_dmts": ["epochs=30", "finder.n_iters=20"],
+    "fig6a_full_rank_lr_sweep": ["epochs=30", "n_lrs=3", "n_seeds=2", "report_epochs=[10,29]"],
+    "fig6a_rank_one_lr_sweep": ["epochs=30", "n_lrs=3", "n_seeds=2", "report_epochs=[10,29]"],
+    "fig6b_rank_sweep": ["epochs=20", "ranks=[1,3,100]", "n_lrs=2", "n_seeds=1"],
+    "fig7_full_rank_dcdt_lr_sweep": ["epochs=30", "n_lrs=3", "n_seeds=2", "report_epochs=[10,29]"],
+    "fig7_full_rank_dmts_lr_sweep": ["epochs=30", "n_lrs=3", "n_seeds=2", "report_epochs=[10,29]"],
+    "fig8a_confidence_gradient": ["n_r=10", "descent_epochs=3"],
+    "fig8b_confidence_ablation": ["epochs=60", "rescue_epochs=5", "n_seeds=3", "plot_window=20"],
+    "fig8b_learnable_confidence": ["epochs=60", "rescue_epochs=5", "n_seeds=3", "plot_window=20"],
+    "fig8c_readout_norm_intervention": ["epochs=10", "n_seeds=2", "trials_per_condition=1"],
+}
+
+
+def test_every_config_has_a_tiny_setting():
+    assert set(TINY) == {c.stem for c in CONFIGS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_every_figure_runs_end_to_end_with_tiny_settings(config, tmp_path):
+    train.main([str(config), *TINY[config.stem], "--work-dir", str(tmp_path)])
+    assert list((tmp_path / "figures").glob("*.png"))
+    assert json.loads((tmp_path / "results.json").read_text())
+    assert (tmp_path / "tables" / "summary.md").read_text().count("|") > 4
+
+
+def test_train_resume_continues_a_checkpointed_run(tmp_path):
+    path = CONFIGS[[c.stem for c in CONFIGS].index("fig3cd_rank_one_large_lr")]
+    common = ["n_kappa=100", "checkpoint_every=20"]
+    first = train.main([str(path), "epochs=40", *common, "--work-dir", str(tmp_path)])
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["rank_one_00000020.pt",
+                                                                           "rank_one_00000040.pt"]
+    longer = train.main([str(path), "epochs=60", *common, "--resume", "--work-dir", str(tmp_path)])
+    assert len(longer["loss"][0]) == 60
+    assert longer["loss"][0][:40] == first["loss"][0]

@@ -1,0 +1,102 @@
+"""Batched ensembles: one batch of runs equals the same runs one by one; training records,
+optimisers, resume and failure modes."""
+import numpy as np
+import pytest
+import torch
+
+from common.checkpoint import CheckpointManager
+from common.runlog import NonFiniteError
+from dynamics.models import RateRNN
+from dynamics.tasks import dcdt, delayed_activation, dmts
+from dynamics.training import train_ensemble
+
+
+def _rank_sweep_model(seeds, ranks):
+    return RateRNN(seeds, rank=ranks, readout="units", init_state_value=-0.3, dtype=torch.float64)
+
+
+def test_batched_sweep_equals_runs_one_by_one():
+    # seeds × learning rates × ranks (padded to the largest rank) as one batch, plain SGD.
+    # Batched matmuls sum in another order, so results agree to rounding (float64); training
+    # amplifies rounding differences over epochs, hence 40 epochs and a 1e-8 tolerance.
+    seeds, ranks, lrs = [0, 1, 2, 3], [1, 3, 100, 2], [0.05, 0.3, 0.1, 1.0]
+    task = delayed_activation(20)
+    batch = _rank_sweep_model(seeds, ranks)
+    rec = train_ensemble(batch, task, 40, lrs)
+    for e, (seed, rank, lr) in enumerate(zip(seeds, ranks, lrs)):
+        single = _rank_sweep_model([seed], [rank])
+        one = train_ensemble(single, task, 40, lr)
+        np.testing.assert_allclose(rec.loss[:, e], one.loss[:, 0], rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(rec.grad_norm[:, e], one.grad_norm[:, 0], rtol=1e-8, atol=1e-12)
+        torch.testing.assert_close(batch.recurrent_weights()[e], single.recurrent_weights()[0],
+                                   rtol=1e-8, atol=1e-9)
+    assert rec.loss[-1].min() < rec.loss[0].min()        # something was learned
+
+
+def test_batched_adam_on_working_memory_equals_single_runs():
+    task = dmts(1)
+    kwargs = dict(rank=2, n_inputs=1, readout="latent", init="working_memory", input_bias_std=0.1,
+                  readout_state="current", dtype=torch.float64)
+    batch = RateRNN([5, 6], **kwargs)
+    rec = train_ensemble(batch, task, 40, 1e-2, optimizer="adam")
+    for e, seed in enumerate([5, 6]):
+        one = train_ensemble(RateRNN([seed], **kwargs), task, 40, 1e-2, optimizer="adam")
+        np.testing.assert_allclose(rec.loss[:, e], one.loss[:, 0], rtol=1e-9)
+
+
+def test_member_initialisation_reproduces_the_authors_rank_one_draw():
+    torch.manual_seed(40)
+    m, n = torch.randn(100) / 10, torch.randn(100) / 10      # RankOneRNN: m first, then n
+    model = RateRNN([40], rank=1, readout="confidence")
+    torch.testing.assert_close(model.V[0, 0], m)
+    torch.testing.assert_close(model.U[0, :, 0], n)
+
+
+def test_learning_signal_on_dcdt():
+    # full-rank DCDT with the authors' Fig 5 settings (SGD 1e-2) learns within a few hundred epochs
+    torch.manual_seed(0)
+    model = RateRNN([0, 4], rank=None, n_inputs=1, readout="units", out_nonlinearity="tanh",
+                    init="working_memory", readout_state="current", init_state_std=0.1, noise_std=1e-2)
+    rec = train_ensemble(model, dcdt(1), 400, 1e-2)
+    assert np.all(rec.loss[-20:].mean(0) < 0.2 * rec.loss[0])
+    assert np.all(rec.accuracy[-1] > 0.9)
+
+
+def test_adam_needs_one_learning_rate_and_bad_settings_fail():
+    model = _rank_sweep_model([0, 1], [1, 1])
+    task = delayed_activation(5)
+    with pytest.raises(ValueError, match="shared learning rate"):
+        train_ensemble(model, task, 2, [0.1, 0.2], optimizer="adam")
+    with pytest.raises(ValueError, match="positive"):
+        train_ensemble(model, task, 2, [0.1, 0.0])
+    with pytest.raises(ValueError, match="expected 1 or 2"):
+        train_ensemble(model, task, 2, [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="rank"):
+        RateRNN([0], rank=0)
+    with pytest.raises(ValueError, match="inputs must be"):
+        RateRNN([0], n_inputs=1)(torch.zeros(2, 5, 3), 5)
+
+
+def test_nan_loss_stops_training_with_a_clear_message():
+    model = _rank_sweep_model([0], [2])
+    with torch.no_grad():
+        model.b[0, 0] = float("nan")
+    with pytest.raises(NonFiniteError, match="training loss is nan"):
+        train_ensemble(model, delayed_activation(5), 5, 0.1)
+
+
+def test_resume_continues_exactly(tmp_path):
+    kwargs = dict(rank=None, n_inputs=1, readout="units", init="working_memory", noise_std=0.05,
+                  init_state_std=0.1, readout_state="current", dtype=torch.float64)
+    task = dcdt(2)
+    torch.manual_seed(0)
+    straight = train_ensemble(RateRNN([1, 2], **kwargs), task, 30, 1e-2, optimizer="adam")
+    torch.manual_seed(0)
+    ckpt = CheckpointManager(tmp_path, prefix="phase")
+    train_ensemble(RateRNN([1, 2], **kwargs), task, 15, 1e-2, optimizer="adam", checkpoints=ckpt,
+                   checkpoint_every=10)
+    assert [p.name for p in ckpt.checkpoints()] == ["phase_00000010.pt", "phase_00000015.pt"]
+    # a fresh process would rebuild the model and resume from the checkpoint at epoch 15
+    resumed = train_ensemble(RateRNN([1, 2], **kwargs), task, 30, 1e-2, optimizer="adam",
+                             checkpoints=ckpt, checkpoint_every=10, resume=True)
+    np.testing.assert_array_equal(resumed.loss, straight.loss)
