@@ -1,0 +1,17 @@
+# MAE-NAS structure of the DAMO-YOLO-S backbone (official nas_backbones/tinynas_L25_k1kx.txt,
+# quantisation search keys dropped; keys renamed: class->block, in/out->in/out_channels,
+# btn->mid_channels, k->kernel_size, s->stride, L->num_blocks). Entry 0 is the stem; each later
+# entry is a stage of num_blocks blocks whose first block has the stride.
+tinynas_l25_k1kx = [
+    dict(block='ConvKXBNRELU', in_channels=3, out_channels=32, kernel_size=3, stride=1),
+    dict(block='SuperResConvK1KX', in_channels=32, out_channels=128, mid_channels=24,
+         kernel_size=3, stride=2, num_blocks=1),
+    dict(block='SuperResConvK1KX', in_channels=128, out_channels=128, mid_channels=88,
+         kernel_size=3, stride=2, num_blocks=5),
+    dict(block='SuperResConvK1KX', in_channels=128, out_channels=256, mid_channels=128,
+         kernel_size=3, stride=2, num_blocks=3),
+    dict(block='SuperResConvK1KX', in_channels=256, out_channels=256, mid_channels=120,
+         kernel_size=3, stride=1, num_blocks=2),
+    dict(block='SuperResConvK1KX', in_channels=256, out_channels=512, mid_channels=144,
+         kernel_size=3, stride=2, num_blocks=1),
+]

@@ -1,0 +1,3 @@
+from .distill_weight_hook import DistillWeightHook
+
+__all__ = ['DistillWeightHook']

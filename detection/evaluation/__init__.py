@@ -1,0 +1,3 @@
+from .checked_coco_metric import CheckedCocoMetric
+
+__all__ = ['CheckedCocoMetric']

@@ -1,0 +1,62 @@
+"""Re-parameterise a detector, export it to ONNX and check onnxruntime against PyTorch.
+
+    python -m detection.export <config> [<checkpoint>] [--out model.onnx] [--input-size H W]
+                               [--opset 13] [--work-dir DIR]
+
+Steps: build the model (and load the checkpoint; without one the weights are random, which is
+enough to check the graph), re-parameterise it (RepConv branches fused, BatchNorm folded) and
+check that its outputs are unchanged, export ``image -> (scores, boxes)`` before NMS
+(:mod:`detection.deployment`), run the file with onnxruntime and report the largest differences.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from common.runlog import RunLogger
+from .deployment import DeployModel, export_onnx
+from .models import reparameterize
+from .runtime import build_detector_from_config, load_config
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog='python -m detection.export', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='detection config (.py)')
+    parser.add_argument('checkpoint', nargs='?', help='trained or converted checkpoint')
+    parser.add_argument('--out', help='ONNX file (default: <work-dir>/<config stem>.onnx)')
+    parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help="input size (default: the config's img_scale)")
+    parser.add_argument('--opset', type=int, default=13)
+    parser.add_argument('--work-dir', default=None,
+                        help='output folder (default: work_dirs/<config stem>/export)')
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config)
+    work_dir = Path(args.work_dir or Path('work_dirs') / Path(args.config).stem / 'export')
+    out = Path(args.out or work_dir / f'{Path(args.config).stem}.onnx')
+    size = tuple(args.input_size) if args.input_size else tuple(cfg.img_scale)[::-1]
+    detector = build_detector_from_config(cfg, args.checkpoint)
+    model = DeployModel(detector).eval()
+    image = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(1)) * 255
+    with torch.no_grad():
+        scores, boxes = model(image)
+        reparameterize(detector)
+        fused_scores, fused_boxes = model(image)
+    report = export_onnx(model, out, size, args.opset)
+    row = {
+        'input (H, W)': f'{size[0]}x{size[1]}',
+        'reparam max |d score|': float((fused_scores - scores).abs().max()),
+        'reparam max |d box| (px)': float((fused_boxes - boxes).abs().max()),
+        'onnxruntime max |d score|': report.max_score_diff,
+        'onnxruntime max |d box| (px)': report.max_box_diff,
+        'onnx': str(report.path),
+    }
+    with RunLogger(work_dir, tensorboard=False) as log:
+        log.save_table([row], 'export', title='Re-parameterisation and ONNX Runtime parity')
+    return row
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,3 @@
+from .zero_head import ZeroHead
+
+__all__ = ['ZeroHead']

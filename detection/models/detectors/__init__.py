@@ -1,0 +1,3 @@
+from .feature_distill_detector import FeatureDistillDetector
+
+__all__ = ['FeatureDistillDetector']

@@ -1,0 +1,3 @@
+from .aligned_ota_assigner import AlignedOTAAssigner
+
+__all__ = ['AlignedOTAAssigner']

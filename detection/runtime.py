@@ -1,0 +1,53 @@
+"""What every detection entrypoint does first: set MMDetection up, load a config, build a model."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.runner import load_checkpoint
+
+from common.config import load_config as load_checked_config
+from common.mmengine_compat import allow_mmengine_checkpoints
+
+CONFIG_DIR = Path(__file__).parent / 'configs'
+
+
+def init_mmdet() -> None:
+    """Register MMDetection's and this package's modules, use the ``mmdet`` scope, and let
+    MMEngine checkpoints load under torch's ``weights_only`` default. Idempotent."""
+    from mmdet.utils import register_all_modules
+
+    from . import datasets, engine, evaluation, models  # noqa: F401  (registration)
+    register_all_modules(init_default_scope=True)
+    allow_mmengine_checkpoints()
+
+
+def load_config(path: str | Path, overrides: Optional[Mapping[str, Any]] = None) -> Config:
+    """Load a detection config; an override naming a key the config lacks is an error.
+
+    Args:
+        path: config file.
+        overrides: ``{"dotted.key": value}`` (from ``--cfg-options`` or ``key=value``).
+    """
+    init_mmdet()
+    return load_checked_config(path, overrides or {})
+
+
+def build_detector_from_config(config: str | Path | Config, checkpoint: Optional[str] = None,
+                               device: str = 'cpu') -> nn.Module:
+    """Build ``cfg.model`` (in eval mode), optionally loading an MMEngine checkpoint strictly."""
+    from mmdet.registry import MODELS
+
+    init_mmdet()
+    cfg = config if isinstance(config, Config) else load_config(config)
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.to(device).eval()
+
+
+def all_configs(pattern: str = '*/*.py') -> list[Path]:
+    """Every model config shipped with the package (``configs/<algo>/*.py``)."""
+    return sorted(p for p in CONFIG_DIR.glob(pattern) if not p.parent.name.startswith('_'))

@@ -1,0 +1,48 @@
+"""The command-line entrypoints: help, bad input, export and a one-epoch train + evaluate run."""
+import json
+
+import pytest
+
+from detection import evaluate, export, train
+from detection.datasets import make_synthetic_coco
+
+from .conftest import SLIM_T
+
+
+@pytest.mark.parametrize('module', [train, evaluate, export])
+def test_help(module, capsys):
+    with pytest.raises(SystemExit) as exc:
+        module.main(['--help'])
+    assert exc.value.code == 0 and 'usage' in capsys.readouterr().out
+
+
+def test_misspelt_override_is_rejected_by_name(tmp_path):
+    with pytest.raises(KeyError, match='train_cfg.max_epoch'):
+        train.main([str(SLIM_T), 'train_cfg.max_epoch=1', '--work-dir', str(tmp_path)])
+
+
+def test_export_cli_reports_parity(tmp_path):
+    row = export.main([str(SLIM_T), '--input-size', '64', '64', '--work-dir', str(tmp_path)])
+    assert row['onnxruntime max |d score|'] < 1e-3
+    assert (tmp_path / 'damoyolo_tinynas-l20-t-slim_1xb8-15e_synthetic.onnx').is_file()
+    assert json.loads((tmp_path / 'tables' / 'export.json').read_text())[0]['input (H, W)'] == '64x64'
+
+
+def test_train_one_epoch_then_evaluate_and_resume(tmp_path):
+    root = make_synthetic_coco(tmp_path / 'data', num_train=8, num_val=4)
+    data = [f'train_dataloader.dataset.data_root={root}/', f'val_dataloader.dataset.data_root={root}/',
+            f'test_dataloader.dataset.data_root={root}/',
+            f'val_evaluator.ann_file={root}/annotations/instances_val.json',
+            f'test_evaluator.ann_file={root}/annotations/instances_val.json',
+            'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+            'test_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+            'val_dataloader.persistent_workers=False', 'test_dataloader.persistent_workers=False',
+            'default_hooks.checkpoint.interval=1', 'train_cfg.val_interval=100']
+    work = tmp_path / 'run'
+    runner = train.main([str(SLIM_T), *data, 'train_cfg.max_epochs=1', '--work-dir', str(work)])
+    assert runner.epoch == 1 and (work / 'epoch_1.pth').is_file()
+    metrics = evaluate.main([str(SLIM_T), str(work / 'epoch_1.pth'), *data,
+                             '--work-dir', str(tmp_path / 'eval')])
+    assert set(metrics) >= {'bbox_mAP', 'bbox_mAP_50'} and 0.0 <= metrics['bbox_mAP_50'] <= 1.0
+    resumed = train.main([str(SLIM_T), *data, 'train_cfg.max_epochs=2', '--work-dir', str(work), '--resume'])
+    assert resumed.epoch == 2 and (work / 'epoch_2.pth').is_file()

@@ -1,0 +1,118 @@
+"""TinyNAS backbones, RepGFPN and ZeroHead: shapes, structure rules, loss and prediction on CPU."""
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
+
+from detection.models import TinyNASCSP, TinyNASMob, TinyNASRes
+from detection.models.backbones.tinynas_structure import make_divisible, parse_structure
+from detection.runtime import build_detector_from_config, load_config
+
+from .conftest import CONFIG_M, CONFIG_NS, CONFIG_T, SLIM_T
+
+
+def structure_of(config):
+    return load_config(config).model.backbone.structure
+
+
+def test_structure_validation_names_the_bad_entry():
+    good = structure_of(CONFIG_T)
+    with pytest.raises(ValueError, match='entry 2'):
+        parse_structure(good[:2] + [dict(good[2], in_channels=65)] + good[3:])
+    with pytest.raises(ValueError, match='unknown class'):
+        parse_structure(good[:1] + [dict(good[1], block='SuperResConvK3K3')])
+    with pytest.raises(ValueError, match='missing keys'):
+        parse_structure(good[:1] + [{k: v for k, v in good[1].items() if k != 'num_blocks'}])
+    assert make_divisible(24 * 3.5) == 88 and make_divisible(10) == 16  # 8 would lose > 10%
+
+
+@pytest.mark.parametrize('cls,config,channels', [
+    (TinyNASRes, CONFIG_T, [96, 192, 384]),
+    (TinyNASCSP, CONFIG_M, [128, 256, 512]),
+    (TinyNASMob, CONFIG_NS, [40, 80, 160]),
+])
+def test_backbones_give_strides_8_16_32_with_the_official_widths(cls, config, channels):
+    kwargs = {k: v for k, v in load_config(config).model.backbone.items() if k != 'type'}
+    full = cls(**kwargs)
+    assert full.out_channels == channels
+    small = cls(**dict(kwargs, widen_factor=0.25)).eval()
+    with torch.no_grad():
+        outs = small(torch.rand(1, 3, 64, 96))
+    assert [o.shape[-2:] for o in outs] == [(8, 12), (4, 6), (2, 3)]
+    assert [o.shape[1] for o in outs] == small.out_channels
+
+
+def test_csp_backbone_merges_the_stride1_entry_into_the_previous_stage():
+    backbone = TinyNASCSP(structure_of(CONFIG_M))
+    assert len(backbone.layers) == 5  # stem + 4 stages from 6 entries
+    # entry 3 (L=4, stride 2) contributes 3 blocks, entry 4 (L=4, stride 1) 4 blocks
+    assert len(backbone.layers[3].blocks) == 7
+    assert len(backbone.layers[1].blocks) == 1 and backbone.layers[4].spp is not None
+
+
+def test_neck_depth_uses_python_rounding():
+    neck = build_detector_from_config(CONFIG_M).neck
+    assert len(neck.p3_out_fuse.blocks) == 4  # round(3 * 1.5) = round(4.5) = 4
+
+
+def samples(n, size, num_classes):
+    out = []
+    for i in range(n):
+        s = DetDataSample(metainfo=dict(img_shape=size, ori_shape=size, pad_shape=size,
+                                        scale_factor=(1.0, 1.0), batch_input_shape=size))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[4.0 + i, 6.0, 40.0, 44.0], [30.0, 20.0, 60.0, 58.0]]),
+            labels=torch.tensor([0, num_classes - 1]))
+        out.append(s)
+    return out
+
+
+def small_model(config, widen):
+    cfg = load_config(config)
+    cfg.model.backbone.widen_factor = widen
+    from mmdet.registry import MODELS
+    channels = MODELS.build(cfg.model.backbone).out_channels
+    out = [max(8, c // 2) for c in channels]
+    cfg.model.neck.update(in_channels=channels, out_channels=out)
+    cfg.model.bbox_head.update(in_channels=out, num_classes=3)
+    return build_detector_from_config(cfg)
+
+
+@pytest.mark.parametrize('config,widen', [(SLIM_T, 1.0), (CONFIG_M, 0.25), (CONFIG_NS, 0.5)],
+                         ids=['T-slim', 'M-quarter', 'Ns-half'])
+def test_forward_loss_and_predict(config, widen):
+    torch.manual_seed(0)
+    model = small_model(config, widen).train()
+    images = torch.rand(2, 3, 64, 64) * 255
+    cls_scores, bbox_preds = model._forward(images)
+    reg_max = model.bbox_head.reg_max
+    assert [tuple(c.shape) for c in cls_scores] == [(2, 3, 8, 8), (2, 3, 4, 4), (2, 3, 2, 2)]
+    assert [b.shape[1] for b in bbox_preds] == [4 * (reg_max + 1)] * 3
+    assert all(((c >= 0) & (c <= 1)).all() for c in cls_scores)  # sigmoid inside the head
+
+    batch = samples(2, (64, 64), 3)
+    losses = model.loss(images, batch)
+    assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_dfl'}
+    assert all(torch.isfinite(v) and v > 0 for v in losses.values())
+    sum(losses.values()).backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert sum(g is not None and g.abs().sum() > 0 for g in grads) > 0.9 * len(grads)
+
+    model.eval()
+    with torch.no_grad():
+        results = model.predict(images, samples(2, (64, 64), 3))
+    for r in results:
+        pred = r.pred_instances
+        assert pred.bboxes.shape[1] == 4 and len(pred.scores) == len(pred.labels)
+        assert (pred.scores >= model.bbox_head.test_cfg.score_thr).all()
+        assert ((pred.bboxes >= 0) & (pred.bboxes <= 64)).all()
+        assert (pred.labels < 3).all()
+
+
+def test_images_without_objects_only_train_the_classifier():
+    torch.manual_seed(0)
+    model = build_detector_from_config(SLIM_T).train()
+    empty = samples(1, (64, 64), 3)
+    empty[0].gt_instances = InstanceData(bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
+    losses = model.loss(torch.rand(1, 3, 64, 64) * 255, empty)
+    assert losses['loss_cls'] > 0 and losses['loss_bbox'] == 0 and losses['loss_dfl'] == 0
