@@ -1,0 +1,70 @@
+"""Every config loads against the schema; unknown keys are rejected; official values are kept."""
+from pathlib import Path
+
+import pytest
+
+from common.config import ConfigKeyError, load_config
+from reid_aicity.defaults import DEFAULTS, STAGES
+from reid_aicity.train import build_parser
+
+CONFIGS = sorted(Path("reid_aicity/configs").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
+def test_every_config_loads(path):
+    cfg = load_config(path, schema=DEFAULTS)
+    assert cfg.stage in STAGES
+    assert set(cfg.data.train_sets) <= {"aic", "aic_crop", "sim"}
+    if cfg.stage == "stage2":
+        assert cfg.model.init_from
+
+
+def test_unknown_keys_are_rejected(tmp_path):
+    with pytest.raises(ConfigKeyError, match="solver.max_epoch'.*Did you mean: solver.max_epochs"):
+        load_config(CONFIGS[0], {"solver.max_epoch": 3}, schema=DEFAULTS)
+    bad = tmp_path / "bad.py"
+    bad.write_text('_base_ = ["%s"]\nstage2 = dict(epsilon=0.5)\n' %
+                   Path("reid_aicity/configs/stage1_resnet101_ibn_a_384.py").resolve())
+    with pytest.raises(ConfigKeyError, match="stage2.epsilon"):
+        load_config(bad, schema=DEFAULTS)
+
+
+def test_official_values_are_the_defaults():
+    s1 = load_config("reid_aicity/configs/stage1_resnet101_ibn_a_384.py", schema=DEFAULTS)
+    assert (s1.solver.ims_per_batch, s1.sampler.num_instances, s1.solver.base_lr) == (96, 8, 0.01)
+    assert (s1.solver.steps, s1.solver.warmup_epochs, s1.solver.warmup_factor) == ([40, 70], 10, 0.01)
+    assert s1.loss.triplet.margin == 0.0 and s1.loss.ce.label_smoothing == 0.0
+    assert s1.data.train_sets == ["aic", "aic_crop", "sim"] and s1.input.size_train == [384, 384]
+    v1 = load_config("reid_aicity/configs/stage2_resnet101_ibn_a_384_v1.py", schema=DEFAULTS)
+    v2 = load_config("reid_aicity/configs/stage2_resnet101_ibn_a_384_v2.py", schema=DEFAULTS)
+    assert (v1.stage2.eps, v1.stage2.min_samples, v1.stage2.k1, v1.stage2.k2) == (0.55, 10, 30, 6)
+    assert (v1.stage2.camera_bias.lam, v1.stage2.iters_per_epoch, v1.solver.base_lr, v1.solver.max_epochs) == \
+        (0.0005, 300, 4e-4, 3)
+    assert (v1.stage2.track_self_weight, v1.stage2.camera_groups) == (0.3, False)
+    assert (v2.stage2.track_self_weight, v2.stage2.camera_groups) == (0.1, True)
+    differing = {k for k in v1.to_dict() if v1.to_dict()[k] != v2.to_dict()[k]}
+    assert differing == {"stage2"}
+    assert {k for k in v1.stage2 if v1.stage2[k] != v2.stage2[k]} == {"track_self_weight", "camera_groups"}
+    lam = {stem: load_config(f"reid_aicity/configs/stage2_{stem}_v1.py", schema=DEFAULTS).test.post.fic.lam
+           for stem in ("resnext101_ibn_a_384", "resnest101_384", "resnet101_ibn_a_384_recrop", "transreid_256")}
+    assert lam == {"resnext101_ibn_a_384": 0.11, "resnest101_384": 0.09, "resnet101_ibn_a_384_recrop": 0.22,
+                   "transreid_256": 0.11}
+    vit = load_config("reid_aicity/configs/stage1_transreid_256.py", schema=DEFAULTS)
+    assert vit.model.backbone.stride == 14 and vit.solver.schedule == "cosine" and vit.solver.max_epochs == 40
+    assert "last_stride" not in vit.model.backbone and vit.model.head.pooling == "identity"
+
+
+def test_train_help_lists_the_stages():
+    text = build_parser().format_help()
+    assert "--resume" in text and "stage1, stage2, camera, orientation" in text
+
+
+@pytest.mark.parametrize("path", sorted(Path("reid_aicity/configs").glob("stage1_*.py")), ids=lambda p: p.stem)
+def test_stage1_configs_build_their_paper_backbone(path):
+    """Each backbone config builds its network (pretrained weights left out: they are local files)."""
+    from reid_aicity.models import build_model
+
+    cfg = load_config(path, {"model.backbone.pretrained": None}, schema=DEFAULTS)
+    model = build_model(cfg, 10)
+    assert model.head.classifier.weight.shape[0] == 10
+    assert list(model.pixel_mean.flatten()) == pytest.approx(cfg.input.pixel_mean)
