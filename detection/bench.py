@@ -1,14 +1,16 @@
-"""CPU latency of DAMO-YOLO-T before/after re-parameterisation and in ONNX Runtime, against
-MMDetection's RTMDet-tiny at the same input size, in one process.
+"""CPU latency of DAMO-YOLO-T and GiraffeDet-D7 before/after re-parameterisation and in ONNX
+Runtime, against MMDetection's RTMDet-tiny at the same input size, in one process.
 
     python -m detection.bench [--input-size 640] [--iters 5] [--warmup 2] [--threads N]
                               [--work-dir DIR]
 
-Both models run backbone + neck + head on one image (DAMO-YOLO-T also decodes its boxes;
-neither runs NMS), with random weights (latency does not depend on them). "re-parameterised"
-is RepConv fusion plus BatchNorm folding for T, BatchNorm folding for RTMDet-tiny. Reported:
-median milliseconds over ``--iters`` runs of each model in each form, DAMO-YOLO-T's latency
-relative to RTMDet-tiny in the same form, and relative to its own training form in PyTorch.
+All models run backbone + neck + head on one image (DAMO-YOLO-T and GiraffeDet-D7 also decode
+their boxes; none runs NMS), with random weights (latency does not depend on them).
+"re-parameterised" is RepConv fusion plus BatchNorm folding for T, BatchNorm folding for
+RTMDet-tiny and GiraffeDet-D7 (its head's GroupNorm stays). Reported: median milliseconds over
+``--iters`` runs of each model in each form, DAMO-YOLO-T's latency relative to RTMDet-tiny,
+GiraffeDet-D7's relative to DAMO-YOLO-T in the same form, and T relative to its own training
+form in PyTorch. The input size must be a multiple of 128 (GiraffeDet's coarsest stride).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from .models import reparameterize
 from .runtime import CONFIG_DIR, build_detector_from_config, init_mmdet
 
 DAMO_T = CONFIG_DIR / 'damoyolo' / 'damoyolo_tinynas-l20-t_8xb32-300e_coco.py'
+GIRAFFEDET_D7 = CONFIG_DIR / 'giraffedet' / 'giraffedet_s2d-gfpn-d7_8xb2-73e_coco.py'
 RTMDET_TINY = 'rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
 
 
@@ -82,7 +85,9 @@ def _rtmdet_tiny() -> nn.Module:
 
 
 def run(input_size: int, iters: int, warmup: int, threads: int) -> list[dict]:
-    """Time both models in three forms; one row per form with both latencies and their ratios."""
+    """Time the three models in three forms; one row per form with the latencies and ratios."""
+    if input_size % 128:
+        raise ValueError(f'--input-size must be a multiple of 128 (GiraffeDet); got {input_size}')
     init_mmdet()
     torch.set_num_threads(threads)
     # Random weights can drive activations into subnormal floats, which x86 CPUs compute
@@ -91,7 +96,8 @@ def run(input_size: int, iters: int, warmup: int, threads: int) -> list[dict]:
     torch.manual_seed(0)
     image = torch.rand(1, 3, input_size, input_size, generator=torch.Generator().manual_seed(0)) * 255
     models = {'RTMDet-tiny': TensorModel(_rtmdet_tiny()).eval(),
-              'DAMO-YOLO-T': DeployModel(build_detector_from_config(DAMO_T)).eval()}
+              'DAMO-YOLO-T': DeployModel(build_detector_from_config(DAMO_T)).eval(),
+              'GiraffeDet-D7': DeployModel(build_detector_from_config(GIRAFFEDET_D7)).eval()}
     for model in models.values():  # first calls in a process pay one-off kernel set-up costs
         _torch_ms(model, image, 1, warmup)
     timings = {'PyTorch': {n: _torch_ms(m, image, iters, warmup) for n, m in models.items()}}
@@ -104,7 +110,9 @@ def run(input_size: int, iters: int, warmup: int, threads: int) -> list[dict]:
     damo_pytorch = timings['PyTorch']['DAMO-YOLO-T']
     return [{'runtime': runtime, 'input': f'{input_size}x{input_size}', 'threads': threads,
              'RTMDet-tiny ms': round(ms['RTMDet-tiny'], 1), 'DAMO-YOLO-T ms': round(ms['DAMO-YOLO-T'], 1),
+             'GiraffeDet-D7 ms': round(ms['GiraffeDet-D7'], 1),
              'T / RTMDet-tiny': round(ms['DAMO-YOLO-T'] / ms['RTMDet-tiny'], 3),
+             'D7 / T': round(ms['GiraffeDet-D7'] / ms['DAMO-YOLO-T'], 3),
              'T / T in PyTorch': round(ms['DAMO-YOLO-T'] / damo_pytorch, 3)}
             for runtime, ms in timings.items()]
 

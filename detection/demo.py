@@ -1,9 +1,11 @@
 """The detection pipeline end to end, or a model on one image.
 
-    python -m detection.demo --work-dir DIR
+    python -m detection.demo --work-dir DIR [--config SYNTHETIC_CONFIG]
         generates the embedded synthetic shapes dataset, trains the reduced DAMO-YOLO-T
-        (damoyolo_tinynas-l20-t-slim_1xb8-15e_synthetic.py) on the CPU, evaluates it (COCO
-        mAP), draws its predictions on a validation image and prints the mAP.
+        (damoyolo_tinynas-l20-t-slim_1xb8-15e_synthetic.py, or another ``*_synthetic.py`` config
+        such as the reduced GiraffeDet-D7, giraffedet_s2d-gfpn-d7-slim_1xb8-20e_synthetic.py) on
+        the CPU, evaluates it (COCO mAP), draws its predictions on a validation image and prints
+        the mAP.
 
     python -m detection.demo --config C --checkpoint K --image IMG [--work-dir DIR]
         runs a trained (or converted official) model on an image and draws the detections.
@@ -44,8 +46,13 @@ def draw_detections(config, checkpoint: str | Path, image: str | Path, out_file:
     return int((result.pred_instances.scores >= score_thr).sum())
 
 
-def run_default(work_dir: Path) -> dict[str, float]:
-    """Synthetic data -> CPU training -> COCO evaluation -> drawn predictions; returns metrics."""
+def run_default(work_dir: Path, config: str | Path = DEMO_CONFIG) -> dict[str, float]:
+    """Synthetic data -> CPU training -> COCO evaluation -> drawn predictions; returns metrics.
+
+    Args:
+        work_dir: output folder (data, training run, figures, tables).
+        config: a config trained on the synthetic shapes (``*_synthetic.py``).
+    """
     from mmengine.runner import Runner
 
     from .datasets import make_synthetic_coco, point_config_at
@@ -53,7 +60,7 @@ def run_default(work_dir: Path) -> dict[str, float]:
 
     start = time.time()
     data_root = make_synthetic_coco(work_dir / 'data', num_train=NUM_TRAIN, num_val=NUM_VAL)
-    cfg = load_config(DEMO_CONFIG)
+    cfg = load_config(config)
     point_config_at(cfg, data_root)
     cfg.work_dir = str(work_dir / 'train')
     cfg.launcher = 'none'
@@ -68,8 +75,8 @@ def run_default(work_dir: Path) -> dict[str, float]:
     results = {name: float(metrics[f'coco/{name}']) for name in METRIC_NAMES if f'coco/{name}' in metrics}
     with RunLogger(work_dir, tensorboard=False) as log:
         log.save_table([{'metric': k, 'value': round(v, 4)} for k, v in results.items()],
-                       'evaluation', title='Reduced DAMO-YOLO-T on the synthetic shapes (val)')
-        log.save_json(dict(metrics=results, train_seconds=round(train_seconds, 1),
+                       'evaluation', title=f'{Path(config).stem} on the synthetic shapes (val)')
+        log.save_json(dict(config=str(config), metrics=results, train_seconds=round(train_seconds, 1),
                            checkpoint=str(checkpoint), figure=str(figure)), 'results')
         log.info(f'mAP@0.5 = {results["bbox_mAP_50"]:.3f}, mAP@[.5:.95] = {results["bbox_mAP"]:.3f} '
                  f'after {train_seconds:.0f} s of data generation and training; {drawn} detections '
@@ -81,17 +88,17 @@ def main(argv: list[str] | None = None) -> dict[str, float] | int:
     parser = argparse.ArgumentParser(prog='python -m detection.demo', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--work-dir', default='work_dirs/demo/detection', help='output folder')
-    parser.add_argument('--config', help='config of the model to run on --image')
+    parser.add_argument('--config', help='config of the model to run on --image; alone: the '
+                        'synthetic-data config to train (default: the reduced DAMO-YOLO-T)')
     parser.add_argument('--checkpoint', help='checkpoint of that model')
     parser.add_argument('--image', help='image to run the model on')
     parser.add_argument('--score-thr', type=float, default=0.3, help='smallest score drawn')
     args = parser.parse_args(argv)
     work_dir = Path(args.work_dir)
-    given = [args.config, args.checkpoint, args.image]
-    if not any(given):
-        return run_default(work_dir)
-    if not all(given):
-        parser.error('--config, --checkpoint and --image go together (or give none of them)')
+    if args.checkpoint is None and args.image is None:
+        return run_default(work_dir, args.config or DEMO_CONFIG)
+    if not all([args.config, args.checkpoint, args.image]):
+        parser.error('--checkpoint and --image go together, with --config')
     out = work_dir / f'{Path(args.image).stem}_detections.png'
     n = draw_detections(load_config(args.config), args.checkpoint, args.image, out, args.score_thr)
     print(f'{n} detections with score >= {args.score_thr} drawn to {out}')

@@ -17,14 +17,17 @@ from torch import Tensor
 
 
 class DeployModel(nn.Module):
-    """``backbone -> neck -> head -> decode_all``, without data preprocessing or NMS.
+    """``normalise -> backbone -> neck -> head -> decode_all``, without resizing, padding or NMS.
+
+    The data preprocessor's mean/std normalisation is part of the graph when it is not the
+    identity (GiraffeDet: ImageNet mean/std; DAMO-YOLO: mean 0, std 1, so nothing is added).
 
     Args:
         detector: an MMDetection single-stage detector whose head has ``decode_all``.
 
     Shapes:
-        input ``(N, 3, H, W)`` RGB in 0..255 (the configs use mean 0, std 1) ->
-        ``scores (N, P, C)``, ``boxes (N, P, 4)``.
+        input ``(N, 3, H, W)`` RGB in 0..255, ``H`` and ``W`` multiples of the model's
+        ``pad_size_divisor`` -> ``scores (N, P, C)``, ``boxes (N, P, 4)``.
     """
 
     def __init__(self, detector: nn.Module) -> None:
@@ -33,8 +36,15 @@ class DeployModel(nn.Module):
             raise TypeError(f'{type(detector.bbox_head).__name__} has no decode_all(): cannot '
                             'build the deployment graph')
         self.detector = detector
+        preprocessor = getattr(detector, 'data_preprocessor', None)
+        mean, std = getattr(preprocessor, 'mean', None), getattr(preprocessor, 'std', None)
+        self.normalize = (getattr(preprocessor, '_enable_normalize', False) and mean is not None
+                          and not (bool((mean == 0).all()) and bool((std == 1).all())))
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        if self.normalize:
+            preprocessor = self.detector.data_preprocessor
+            images = (images - preprocessor.mean) / preprocessor.std
         head = self.detector.bbox_head
         return head.decode_all(*head(self.detector.extract_feat(images)))
 

@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument('checkpoint', nargs='?', help='trained or converted checkpoint')
     parser.add_argument('--out', help='ONNX file (default: <work-dir>/<config stem>.onnx)')
     parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
-                        help="input size (default: the config's img_scale)")
+                        help="input size (default: the config's img_scale, padded up to a "
+                             "multiple of data_preprocessor.pad_size_divisor as the model sees it)")
     parser.add_argument('--opset', type=int, default=13)
     parser.add_argument('--work-dir', default=None,
                         help='output folder (default: work_dirs/<config stem>/export)')
@@ -36,7 +37,9 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = load_config(args.config)
     work_dir = Path(args.work_dir or Path('work_dirs') / Path(args.config).stem / 'export')
     out = Path(args.out or work_dir / f'{Path(args.config).stem}.onnx')
-    size = tuple(args.input_size) if args.input_size else tuple(cfg.img_scale)[::-1]
+    divisor = cfg.model.get('data_preprocessor', {}).get('pad_size_divisor', 1)
+    size = (tuple(args.input_size) if args.input_size else
+            tuple(-(-side // divisor) * divisor for side in tuple(cfg.img_scale)[::-1]))
     detector = build_detector_from_config(cfg, args.checkpoint)
     model = DeployModel(detector).eval()
     image = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(1)) * 255

@@ -1,6 +1,7 @@
 """What every detection entrypoint does first: set MMDetection up, load a config, build a model."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -49,5 +50,11 @@ def build_detector_from_config(config: str | Path | Config, checkpoint: Optional
 
 
 def all_configs(pattern: str = '*/*.py') -> list[Path]:
-    """Every model config shipped with the package (``configs/<algo>/*.py``)."""
-    return sorted(p for p in CONFIG_DIR.glob(pattern) if not p.parent.name.startswith('_'))
+    """Every model config shipped with the package (``configs/<algo>/*.py``), numbers in the
+    names in numeric order (GiraffeDet-D7 before D11)."""
+    def natural(path: Path) -> list:
+        return [int(part) if part.isdigit() else part
+                for part in re.split(r'(\d+)', str(path.relative_to(CONFIG_DIR)))]
+
+    return sorted((p for p in CONFIG_DIR.glob(pattern) if not p.parent.name.startswith('_')),
+                  key=natural)

@@ -1,8 +1,13 @@
-"""Building blocks shared by the DAMO-YOLO modules (not registered: built by their parents)."""
+"""Building blocks of the DAMO-YOLO and GiraffeDet modules (not registered: built by their parents)."""
 from .csp_res_stage import CSPResStage
+from .distribution_guided_quality import DistributionGuidedQualityPredictor
 from .fusion_block import FusionBlock
+from .gfpn_fusion_node import GFPNFusionNode
 from .rep_basic_block import RepBasicBlock
 from .rep_conv import RepConv
 from .res_conv_block import ResConvBlock
+from .space_to_depth import SpaceToDepthConv, depth_to_space, space_to_depth
 
-__all__ = ['CSPResStage', 'FusionBlock', 'RepBasicBlock', 'RepConv', 'ResConvBlock']
+__all__ = ['CSPResStage', 'DistributionGuidedQualityPredictor', 'FusionBlock', 'GFPNFusionNode',
+           'RepBasicBlock', 'RepConv', 'ResConvBlock', 'SpaceToDepthConv', 'depth_to_space',
+           'space_to_depth']
