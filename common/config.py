@@ -182,6 +182,12 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None,
     return cfg
 
 
+def parse_config_args(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse a command line built with ``add_config_arguments``; overrides may come before or
+    after options such as ``--work-dir`` (``parse_intermixed_args``)."""
+    return parser.parse_intermixed_args(argv)
+
+
 def work_dir_from_args(args: argparse.Namespace) -> Path:
     """The run directory: ``--work-dir`` or ``work_dirs/<config file stem>``."""
     return Path(args.work_dir) if args.work_dir else Path("work_dirs") / Path(args.config).stem

@@ -16,7 +16,7 @@ import os
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from common.config import add_config_arguments, work_dir_from_args
+from common.config import add_config_arguments, parse_config_args, work_dir_from_args
 from .runtime import load_config
 
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> Runner:
     add_config_arguments(parser)
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by (GPUs x batch) / auto_scale_lr.base_batch_size')
-    runner = build_runner(parser.parse_args(argv))
+    runner = build_runner(parse_config_args(parser, argv))
     runner.train()
     return runner
 

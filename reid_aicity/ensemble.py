@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 from mmengine.config import Config
 
-from common.config import add_config_arguments, config_from_args, work_dir_from_args
+from common.config import add_config_arguments, config_from_args, parse_config_args, work_dir_from_args
 from common.retrieval import weighted_sum
 from common.runlog import RunLogger
 
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = build_parser().parse_args(argv)
+    args = parse_config_args(build_parser(), argv)
     cfg = config_from_args(args, schema=DEFAULTS)
     return run_ensemble(cfg, work_dir_from_args(args))
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from common.config import add_config_arguments, config_from_args, work_dir_from_args
+from common.config import add_config_arguments, config_from_args, parse_config_args, work_dir_from_args
 from common.device import resolve_device, seed_everything
 from common.fileio import atomic_open
 from common.retrieval import plot_ranked_lists, topk_indices, write_aicity_track2
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
-    args = build_parser().parse_args(argv)
+    args = parse_config_args(build_parser(), argv)
     cfg = config_from_args(args, schema=DEFAULTS)
     seed_everything(cfg.seed)
     work_dir = work_dir_from_args(args)

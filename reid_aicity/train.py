@@ -18,7 +18,7 @@ from typing import Any
 
 from mmengine.config import Config
 
-from common.config import add_config_arguments, config_from_args, work_dir_from_args
+from common.config import add_config_arguments, config_from_args, parse_config_args, work_dir_from_args
 from common.distributed import barrier, cleanup_distributed, init_distributed
 from common.device import seed_everything
 from common.runlog import RunLogger
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
-    args = build_parser().parse_args(argv)
+    args = parse_config_args(build_parser(), argv)
     cfg = config_from_args(args, schema=DEFAULTS)
     try:
         return run_training(cfg, work_dir_from_args(args), resume=args.resume)

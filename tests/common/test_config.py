@@ -97,3 +97,10 @@ def test_new_argument_of_a_registry_component_is_accepted(tmp_path):
         load_config(path, {"plain.b": 2})
     with pytest.raises(ConfigKeyError, match="'model.nonexistent.x'"):  # parent must exist
         load_config(path, {"model.nonexistent.x": 2})
+
+
+def test_overrides_may_follow_options(cfg_file):
+    from common.config import parse_config_args
+    parser = add_config_arguments(argparse.ArgumentParser())
+    args = parse_config_args(parser, [str(cfg_file), "--work-dir", "w", "optim.lr=0.3", "--resume"])
+    assert args.work_dir == "w" and args.resume and config_from_args(args).optim.lr == 0.3
