@@ -14,7 +14,7 @@ import time
 
 import matplotlib
 
-from common.config import add_config_arguments, work_dir_from_args
+from common.config import add_config_arguments, parse_config_args, work_dir_from_args
 from common.device import seed_everything
 from common.runlog import RunLogger
 
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> dict:
     """Parse arguments, run the experiment, return its results (also written to the run directory)."""
     matplotlib.use("Agg")
-    args = build_parser().parse_args(argv)
+    args = parse_config_args(build_parser(), argv)
     cfg, module = load_experiment_config(args)
     seed_everything(cfg.seed)
     start = time.time()
