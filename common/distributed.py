@@ -76,5 +76,8 @@ def barrier() -> None:
 
 
 def cleanup_distributed() -> None:
+    """Wait for every rank, then tear the process group down (a rank that exits while another is
+    still communicating can abort gloo's threads: "terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
