@@ -46,12 +46,27 @@ def test_official_values_are_the_defaults():
     assert differing == {"stage2"}
     assert {k for k in v1.stage2 if v1.stage2[k] != v2.stage2[k]} == {"track_self_weight", "camera_groups"}
     lam = {stem: load_config(f"reid_aicity/configs/stage2_{stem}_v1.py", schema=DEFAULTS).test.post.fic.lam
-           for stem in ("resnext101_ibn_a_384", "resnest101_384", "resnet101_ibn_a_384_recrop", "transreid_256")}
+           for stem in ("resnext101_ibn_a_384", "resnest101_384", "resnet101_ibn_a_384_recrop", "transreid_256",
+                        "densenet169_ibn_a_384")}
     assert lam == {"resnext101_ibn_a_384": 0.11, "resnest101_384": 0.09, "resnet101_ibn_a_384_recrop": 0.22,
-                   "transreid_256": 0.11}
+                   "transreid_256": 0.11, "densenet169_ibn_a_384": 0.23}
     vit = load_config("reid_aicity/configs/stage1_transreid_256.py", schema=DEFAULTS)
     assert vit.model.backbone.stride == 14 and vit.solver.schedule == "cosine" and vit.solver.max_epochs == 40
     assert "last_stride" not in vit.model.backbone and vit.model.head.pooling == "identity"
+
+
+def test_ensemble_has_the_official_16_stage2_models():
+    """DMT's ensemble.py sums 8 backbones x 2 stage-2 variants; each member is a stage-2 config's run."""
+    cfg = load_config("reid_aicity/configs/ensemble_dmt_16models.py", schema=DEFAULTS)
+    members = [Path(m).name for m in cfg.ensemble.members]
+    assert len(set(members)) == 16
+    stage2 = {m: load_config(f"reid_aicity/configs/{m}.py", schema=DEFAULTS) for m in members}
+    assert all(cfg.stage == "stage2" for cfg in stage2.values())
+    backbones = {cfg.model.backbone.name for cfg in stage2.values()}
+    assert backbones == {"resnet101_ibn_a", "resnext101_ibn_a", "se_resnet101_ibn_a", "densenet169_ibn_a",
+                         "resnest101e", "vit_base_patch16_transreid"}
+    dense = load_config("reid_aicity/configs/stage1_densenet169_ibn_a_384.py", schema=DEFAULTS)
+    assert dense.model.backbone.last_stride == 2  # DMT's make_model does not pass LAST_STRIDE to the DenseNet
 
 
 def test_train_help_lists_the_stages():
