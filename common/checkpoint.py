@@ -12,7 +12,6 @@ from __future__ import annotations
 import pickle
 import random
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +81,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             ) from e
         raise CheckpointError(f"{path} is truncated or corrupt ({_last_line(e)}); delete it and resume "
                               "from an earlier checkpoint in the same folder.") from e
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as e:
+    except Exception as e:  # a damaged file can fail anywhere in the unpickler (KeyError, struct.error, ...)
         raise CheckpointError(
             f"{path} is truncated or corrupt ({_first_line(e)}); delete it and resume from an earlier "
             "checkpoint in the same folder.") from e
