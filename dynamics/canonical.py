@@ -18,8 +18,15 @@ Limit a → ∞ (closed forms used by the authors' code, ``Figure2/code``):
 
 Finite a (the Euler simulation below, Δt = 0.1, x clipped at 1e6 as in the authors' code):
 L = (Δt/T) Σ_k (y_k − y*_k)², k = 1 … 2T/Δt, with y*_k = 1 for k > T/Δt. Its exact gradient
-comes from autograd through the simulation; in the no-learning zone it is positive but
-exponentially small in a, which is why lowering the confidence lets learning start.
+comes from autograd through the simulation (``exact_gradient``, the reference) or, without a
+graph, from forward-mode sensitivity s_k = ∂x_k/∂r (``sensitivity_gradient``, used by the descent
+loops); in the no-learning zone it is positive but exponentially small in a, which is why lowering
+the confidence lets learning start.
+
+The Euler step resolves the readout only for small a: near x* the state moves by Δt·x*² ≈ 10 per
+step, so for a ≳ 1 the simulated loss is a staircase in r (one stair per Euler step of the crossing
+time) and its exact gradient fluctuates around the a → ∞ gradient (factor 0.3–1.9 at a = 1,
+Δt = 0.1; within 1 % at a = 1, Δt = 0.02).
 
 Everything here is batched: ``r`` (and ``a``) are arrays/tensors of any broadcastable shape.
 """
@@ -180,6 +187,52 @@ def exact_gradient(r: np.ndarray | torch.Tensor, T: float, a: np.ndarray | float
     return loss.detach().numpy(), grad.numpy()
 
 
+def sensitivity_gradient(r: np.ndarray | float, T: float, a: np.ndarray | float, dt: float = DT,
+                         x_star: float = X_STAR, clip: float = X_CLIP,
+                         block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Loss and exact dL/dr of ``simulated_loss`` by forward-mode sensitivity, float64 NumPy.
+
+    Alongside x_{k+1} = min(x_k + Δt (x_k² + r), clip) it propagates s_k = ∂x_k/∂r:
+    s_{k+1} = s_k + Δt (2 x_k s_k + 1), and s_{k+1} = 0 where the clip is active (as autograd
+    through ``torch.clamp``), so dL/dr = (Δt/T) Σ_k 2 (y_k − y*_k) y_k (1 − y_k) a s_k. The sums
+    are taken every ``block`` steps, so memory is ``[block, M]`` whatever T.
+
+    Args:
+        r: ``[...]``.  a: confidence, broadcastable to ``r``.  T, dt, x_star, clip: as in ``simulate``.
+    Returns:
+        (loss, grad): float64 arrays of the broadcast shape; equal to ``exact_gradient``.
+    """
+    r, a = np.broadcast_arrays(np.asarray(r, dtype=np.float64), np.asarray(a, dtype=np.float64))
+    shape = r.shape
+    r, a = r.ravel(), a.ravel()
+    steps = n_steps(T, dt)
+    target = delayed_activation_target(T, dt).numpy()
+    x, s = np.zeros_like(r), np.zeros_like(r)
+    xs, ss = np.empty((block, r.size)), np.empty((block, r.size))
+    factor, pre = np.empty_like(r), np.empty_like(r)
+    loss, grad = np.zeros_like(r), np.zeros_like(r)
+    for start in range(0, steps, block):
+        n = min(block, steps - start)
+        for j in range(n):
+            np.multiply(x, 2.0 * dt, out=factor)
+            factor += 1.0
+            np.multiply(s, factor, out=ss[j])
+            ss[j] += dt
+            np.multiply(x, x, out=pre)
+            pre += r
+            pre *= dt
+            pre += x
+            ss[j][pre > clip] = 0.0
+            np.minimum(pre, clip, out=xs[j])
+            x, s = xs[j], ss[j]
+        y = 1.0 / (1.0 + np.exp(-a * (xs[:n] - x_star)))
+        err = y - target[start:start + n, None]
+        loss += np.einsum("km,km->m", err, err)
+        grad += np.einsum("km,km->m", err * y * (1.0 - y), ss[:n])
+        x, s = x.copy(), s.copy()
+    return (loss * (dt / T)).reshape(shape), (grad * (2.0 * dt / T) * a).reshape(shape)
+
+
 def euler_escape_time(r: np.ndarray | float, T: float, dt: float = DT,
                       x_star: float = X_STAR) -> np.ndarray:
     """First time k·Δt at which the simulated x_k reaches x* (+∞ if not within 2T).
@@ -223,23 +276,39 @@ def gradient_descent(r0: np.ndarray, lr: np.ndarray, T: float, epochs: int,
 
 
 def exact_gradient_descent(r0: np.ndarray, lr: np.ndarray, T: float, a: np.ndarray,
-                           epochs: int, dt: float = DT) -> tuple[np.ndarray, np.ndarray]:
+                           epochs: int, dt: float = DT, convention: str = "exact",
+                           history: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Batched gradient descent on the simulated finite-confidence loss with its exact gradient.
+
+    One ``sensitivity_gradient`` call per epoch for all members together.
 
     Args:
         r0, lr, a: ``[M]`` (or scalars) initial r, learning rates (> 0) and confidences.
+        convention: ``"exact"`` (dL/dr) or ``"code"`` (T·dL/dr, the authors' scale; the same
+            descent as ``"exact"`` with T times the learning rate).
+        history: keep every epoch; otherwise only the initial and the last one.
     Returns:
-        (r, loss): ``[epochs + 1, M]`` float64 arrays; loss[k] is the loss at r[k].
+        (r, loss): ``[epochs + 1, M]`` float64 arrays (``[2, M]`` without history); loss[k] is the
+        loss at r[k].
     """
+    if convention not in CONVENTIONS:
+        raise ValueError(f"gradient convention must be one of {CONVENTIONS}, got '{convention}'")
     r0, lr, a = np.broadcast_arrays(np.asarray(r0, np.float64), np.asarray(lr, np.float64),
                                     np.asarray(a, np.float64))
     if not np.all(lr > 0):
         raise ValueError("learning rates must be positive")
-    r = np.empty((epochs + 1, r0.size))
-    loss = np.empty_like(r)
-    r[0] = r0.ravel()
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    step = lr.ravel() * (T if convention == "code" else 1.0)
+    a = a.ravel()
+    rows = epochs + 1 if history else 2
+    r_out, loss_out = np.empty((rows, r0.size)), np.empty((rows, r0.size))
+    r = r0.ravel().copy()
     for k in range(epochs + 1):
-        loss[k], grad = exact_gradient(r[k], T, a.ravel(), dt)
+        loss, grad = sensitivity_gradient(r, T, a, dt)
+        row = k if history else min(k, 1)
+        if history or k in (0, epochs):
+            r_out[row], loss_out[row] = r, loss
         if k < epochs:
-            r[k + 1] = r[k] - lr.ravel() * grad
-    return r, loss
+            r = r - step * grad
+    return r_out, loss_out

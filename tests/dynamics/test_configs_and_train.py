@@ -92,7 +92,8 @@ def test_train_smoke_rnn_with_tiny_override(tmp_path):
 
 TINY = {  # enough epochs for every code path of the figure, far too few for the phenomena
     "fig1_ghost_vs_fixed_points": ["finder_iters=50"],
-    "fig2_critical_lr_vs_T": ["epochs=200", "n_refine=3", "lrs_per_decade=5"],
+    "fig2_critical_lr_vs_T": ["epochs=200", "n_refine=3", "lrs_per_decade=5", "exact_Ts=[25.0]", "exact_epochs=20",
+                              "exact_n_inits=2", "exact_n_refine=3"],
     "fig2a_canonical_loss_landscape": ["n_r=10"],
     "fig2bc_canonical_gradient_descent": ["epochs=100"],
     "fig2d_canonical_loss_vs_lr": ["epochs=100", "n_lrs=8", "report_epochs=[50,99]"],
