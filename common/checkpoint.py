@@ -64,7 +64,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Load a checkpoint safely (``weights_only=True``), with a clear error for bad files.
 
     Raises:
-        CheckpointError: missing, truncated/corrupt, or holding objects outside torch's allowlist.
+        CheckpointError: missing, truncated/corrupt, holding objects outside torch's allowlist, or
+            not mappable to ``map_location`` (a CUDA device on a machine without one).
+        OSError, MemoryError: the file could not be read; it is not reported as damaged.
     """
     path = Path(path)
     if not path.is_file():
@@ -81,7 +83,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             ) from e
         raise CheckpointError(f"{path} is truncated or corrupt ({_last_line(e)}); delete it and resume "
                               "from an earlier checkpoint in the same folder.") from e
+    except (OSError, MemoryError):
+        raise  # the file could not be read (permissions, I/O, memory): not a damaged checkpoint
     except Exception as e:  # a damaged file can fail anywhere in the unpickler (KeyError, struct.error, ...)
+        if "deserialize object on" in str(e):
+            raise CheckpointError(f"{path}: cannot map its tensors to {map_location!r} ({_first_line(e)})") from e
         raise CheckpointError(
             f"{path} is truncated or corrupt ({_first_line(e)}); delete it and resume from an earlier "
             "checkpoint in the same folder.") from e

@@ -20,8 +20,8 @@ Finite a (the Euler simulation below, Δt = 0.1, x clipped at 1e6 as in the auth
 L = (Δt/T) Σ_k (y_k − y*_k)², k = 1 … 2T/Δt, with y*_k = 1 for k > T/Δt. Its exact gradient
 comes from autograd through the simulation (``exact_gradient``, the reference) or, without a
 graph, from forward-mode sensitivity s_k = ∂x_k/∂r (``sensitivity_gradient``, used by the descent
-loops); in the no-learning zone it is positive but exponentially small in a, which is why lowering
-the confidence lets learning start.
+loops); in the no-learning zone it is non-zero (negative: it points out of the zone) but
+exponentially small in a, which is why lowering the confidence lets learning start.
 
 The Euler step resolves the readout only for small a: near x* the state moves by Δt·x*² ≈ 10 per
 step, so for a ≳ 1 the simulated loss is a staircase in r (one stair per Euler step of the crossing
@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 import torch
+from scipy.special import expit
 
 DT = 0.1
 """Euler step of the authors' simulation."""
@@ -225,7 +226,7 @@ def sensitivity_gradient(r: np.ndarray | float, T: float, a: np.ndarray | float,
             ss[j][pre > clip] = 0.0
             np.minimum(pre, clip, out=xs[j])
             x, s = xs[j], ss[j]
-        y = 1.0 / (1.0 + np.exp(-a * (xs[:n] - x_star)))
+        y = expit(a * (xs[:n] - x_star))  # no overflow warning for large a(x - x*)
         err = y - target[start:start + n, None]
         loss += np.einsum("km,km->m", err, err)
         grad += np.einsum("km,km->m", err * y * (1.0 - y), ss[:n])

@@ -43,18 +43,20 @@ the prediction does not carry over at any confidence a, for two opposite reasons
   per step, more than the readout's width ~4/a, so the simulated loss is a staircase in r and its
   exact gradient swings between ~0.3 and ~1.9 times the a → ∞ gradient (at a = 2: 0.01–3.2).
   Overshoots driven by the large values reach the zone at smaller rates: the measured η_c is
-  ~0.6 of the prediction at a = 1.
+  0.64–0.68 of the prediction at a = 1 (T = 25, 50).
 * a ≲ 0.5 (smooth gradient, within ±10 %): the zone is no longer absorbing. Its gradient,
-  ∝ e^{−a x*}, is 1–5 % of |∇L(r*)| just below r*/4 at a = 0.3, so runs that overshoot into the
-  zone crawl back out; fewer than half end stuck over the whole swept range of rates.
+  ∝ e^{−a x*}, is still 2–18 % of the closed-form |∇L(r*)| between 0.15 r* and 0.24 r* at
+  a = 0.3, so runs that overshoot into the zone crawl back out; fewer than half end stuck over the
+  whole swept range of rates.
 
 Resolving the readout recovers the prediction once the zone is also absorbing. At Δt = 0.02 the
 gradient at a = 1 is within 1 % of the a → ∞ one, but the zone still leaks (gradient ~1e-4 of
 |∇L(r*)| just below r*/4): measured/predicted 1.11 at T = 25. At a = 2 the zone is sealed (~1e-8)
 but the staircase returns (±15 %): 0.87. At a = 1.5 (the ``critical_lr_scaling`` default) both are
-small: 1.02 (T = 25) and 0.99 (T = 50); and at a = 2, Δt = 0.01, 1.01 (T = 25). So the one-overshoot
-prediction holds for the simulated model with its exact gradient when Δt·x*² ≪ 1/a ≪ x*, and the
-finite-a, finite-Δt deviations are the two effects above, not a failure of the argument.
+small: 1.02, 1.00, 0.99 and 1.02 for T = 25, 50, 100, 200 (fitted exponent −5.00); and at a = 2,
+Δt = 0.01, 1.01 (T = 25). So the one-overshoot prediction holds for the simulated model with its
+exact gradient when Δt·x*² ≪ 1/a ≪ x*, and the finite-a, finite-Δt deviations are the two effects
+above, not a failure of the argument.
 """
 from __future__ import annotations
 
@@ -114,10 +116,14 @@ def sweep_learning_rates(T: float, lrs: np.ndarray, n_inits: int, epochs: int, s
 
 
 def threshold_from_sweep(lrs: np.ndarray, stuck: np.ndarray, level: float = 0.5) -> float:
-    """Smallest learning rate whose stuck fraction is at least ``level`` (NaN if none)."""
+    """Smallest learning rate whose stuck fraction is at least ``level``.
+
+    NaN when no rate reaches ``level``, and also when the smallest swept rate already does: the
+    threshold then lies below the swept range and the grid cannot locate it.
+    """
     order = np.argsort(lrs)
     hit = np.nonzero(np.asarray(stuck)[order] >= level)[0]
-    return float(np.asarray(lrs)[order][hit[0]]) if hit.size else float("nan")
+    return float(np.asarray(lrs)[order][hit[0]]) if hit.size and hit[0] > 0 else float("nan")
 
 
 def fit_power_law(T: np.ndarray, eta: np.ndarray) -> tuple[float, float]:
@@ -144,24 +150,25 @@ def measure_critical_lrs(Ts: list[float], lrs: np.ndarray, n_inits: int, epochs:
         lr_span: if given, each T sweeps only the grid points within [η_c/span, span·η_c] of its
             prediction (the simulated runs cost O(T) per epoch).
     Returns:
-        One row per T: ``T``, ``predicted``, ``measured``, ``ratio`` (measured/predicted) and the
-        coarse sweep arrays ``lrs``, ``stuck`` and ``final_loss`` (``[L_T]``).
+        One row per T: ``T``, ``predicted``, ``measured`` (NaN when the threshold lies outside the
+        swept rates, see ``threshold_from_sweep``), ``ratio`` (measured/predicted) and the coarse
+        sweep arrays ``lrs``, ``stuck`` and ``final_loss`` (``[L_T]``).
     """
     grid = np.sort(np.asarray(lrs, dtype=np.float64))
     rows = []
     for T in Ts:
         predicted = float(predicted_critical_lr(T, convention))
-        lrs = grid if lr_span is None else grid[(grid >= predicted / lr_span) & (grid <= predicted * lr_span)]
-        sweep = sweep_learning_rates(T, lrs, n_inits, epochs, seed, convention,
+        lrs_T = grid if lr_span is None else grid[(grid >= predicted / lr_span) & (grid <= predicted * lr_span)]
+        sweep = sweep_learning_rates(T, lrs_T, n_inits, epochs, seed, convention,
                                      confidence=confidence, dt=dt)
-        measured = threshold_from_sweep(lrs, sweep["stuck"])
-        i = int(np.searchsorted(lrs, measured)) if np.isfinite(measured) else 0
+        measured = threshold_from_sweep(lrs_T, sweep["stuck"])
+        i = int(np.searchsorted(lrs_T, measured)) if np.isfinite(measured) else 0
         if n_refine > 0 and i > 0:
-            fine = np.linspace(lrs[i - 1], lrs[i], n_refine)
+            fine = np.linspace(lrs_T[i - 1], lrs_T[i], n_refine)
             measured = threshold_from_sweep(
                 fine, sweep_learning_rates(T, fine, n_inits, epochs, seed, convention,
                                            confidence=confidence, dt=dt)["stuck"])
         rows.append({"T": float(T), "predicted": predicted, "measured": measured,
-                     "ratio": measured / predicted, "lrs": lrs, "stuck": sweep["stuck"],
+                     "ratio": measured / predicted, "lrs": lrs_T, "stuck": sweep["stuck"],
                      "final_loss": sweep["final_loss"]})
     return rows

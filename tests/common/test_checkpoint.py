@@ -133,6 +133,19 @@ def test_corrupt_checkpoint_gives_clear_error(tmp_path, damage):
     assert str(path) in str(err.value)
 
 
+def test_unreadable_or_unmappable_checkpoint_is_not_called_corrupt(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "ckpt_00000001.pt", {"w": torch.ones(3)})
+    if not torch.cuda.is_available():
+        with pytest.raises(CheckpointError, match="cannot map its tensors to 'cuda'"):
+            load_checkpoint(path, map_location="cuda")
+
+    def unreadable(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(torch, "load", unreadable)
+    with pytest.raises(PermissionError):  # an I/O problem must not advise deleting a good file
+        load_checkpoint(path)
+
+
 def test_missing_checkpoint_and_missing_component(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         load_checkpoint(tmp_path / "none.pt")

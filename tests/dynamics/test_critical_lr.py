@@ -31,6 +31,8 @@ def test_threshold_is_the_first_rate_where_half_the_runs_are_stuck():
     lrs = np.array([1.0, 2.0, 3.0, 4.0])
     assert critical_lr.threshold_from_sweep(lrs, np.array([0.0, 0.4, 0.5, 1.0])) == 3.0
     assert np.isnan(critical_lr.threshold_from_sweep(lrs, np.zeros(4)))
+    # stuck already at the smallest swept rate: the threshold lies below the range, not at lrs[0]
+    assert np.isnan(critical_lr.threshold_from_sweep(lrs, np.array([0.6, 0.8, 1.0, 1.0])))
 
 
 # --- the simulated model with the exact gradient through the Euler simulation -------------------
@@ -43,7 +45,8 @@ def test_forward_sensitivity_gradient_equals_autograd_through_the_simulation():
         loss, grad = canonical.sensitivity_gradient(r, T, a)
         np.testing.assert_allclose(loss, loss_ref, rtol=1e-6)
         np.testing.assert_allclose(grad, grad_ref, rtol=1e-6)
-    assert np.all(grad[1:4] != 0) and np.all(grad[1:4] < 0)      # inside the zone: tiny, not zero
+        # inside the zone (0.05-0.24 r*): small but not zero, pointing out of the zone
+        assert np.all(grad[1:4] < 0), a
 
 
 def test_batched_simulated_sweep_equals_the_same_runs_one_by_one():
@@ -54,7 +57,8 @@ def test_batched_simulated_sweep_equals_the_same_runs_one_by_one():
         for j in range(2):
             r, _ = canonical.exact_gradient_descent(r0[j], lr, T, 1.5, epochs, dt=0.05, convention="code")
             assert sweep["final_r"][i, j] == pytest.approx(r[-1, 0], rel=1e-12)
-    # "code" descends T·L: the same runs as "exact" at T times the rate
+    # "code" descends T·L, i.e. "exact" at T times the rate: checks that the convention reaches the
+    # simulated descent (the two agree by construction once it does)
     exact = critical_lr.sweep_learning_rates(T, lrs * T, n_inits=2, epochs=epochs, seed=3, convention="exact",
                                              confidence=1.5, dt=0.05)
     np.testing.assert_allclose(exact["final_r"], sweep["final_r"], rtol=1e-12)
@@ -74,8 +78,11 @@ def test_simulated_critical_lr_within_ten_percent_when_the_euler_step_resolves_t
 
 @pytest.mark.slow
 def test_simulated_critical_lr_within_ten_percent_at_two_delays():
-    ratios = _simulated_ratios([25.0, 50.0], confidence=1.5, dt=0.02)
-    assert np.sum(np.abs(ratios - 1) < 0.10) >= 2
+    Ts = [25.0, 50.0]
+    ratios = _simulated_ratios(Ts, confidence=1.5, dt=0.02)
+    assert np.all(np.abs(ratios - 1) < 0.10)
+    slope, _ = critical_lr.fit_power_law(Ts, ratios * critical_lr.predicted_critical_lr(np.array(Ts)))
+    assert slope == pytest.approx(-5.0, abs=0.25)
 
 
 def test_at_the_authors_euler_step_the_staircase_gradient_lowers_the_simulated_critical_lr():

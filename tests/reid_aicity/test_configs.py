@@ -59,10 +59,10 @@ def test_ensemble_has_the_official_16_stage2_models():
     """DMT's ensemble.py sums 8 backbones x 2 stage-2 variants; each member is a stage-2 config's run."""
     cfg = load_config("reid_aicity/configs/ensemble_dmt_16models.py", schema=DEFAULTS)
     members = [Path(m).name for m in cfg.ensemble.members]
-    assert len(set(members)) == 16
+    assert len(members) == len(set(members)) == 16
     stage2 = {m: load_config(f"reid_aicity/configs/{m}.py", schema=DEFAULTS) for m in members}
-    assert all(cfg.stage == "stage2" for cfg in stage2.values())
-    backbones = {cfg.model.backbone.name for cfg in stage2.values()}
+    assert all(member.stage == "stage2" for member in stage2.values())
+    backbones = {member.model.backbone.name for member in stage2.values()}
     assert backbones == {"resnet101_ibn_a", "resnext101_ibn_a", "se_resnet101_ibn_a", "densenet169_ibn_a",
                          "resnest101e", "vit_base_patch16_transreid"}
     dense = load_config("reid_aicity/configs/stage1_densenet169_ibn_a_384.py", schema=DEFAULTS)
