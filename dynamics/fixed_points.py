@@ -104,7 +104,11 @@ def _single(flow: Flow) -> Flow:
 def newton_refine(flow: Flow, x: torch.Tensor, n_steps: int, damping: float) -> torch.Tensor:
     """Damped Newton iterations x ← x − (H + λI)⁻¹ ∇q on q, with the exact Hessian per point.
 
-    A step that would increase q is not taken (the point keeps its previous location).
+    λ starts at ``damping``. A step that would increase q is not taken; that point's λ then grows
+    tenfold, turning its next step towards gradient descent (Levenberg–Marquardt), and shrinks
+    back tenfold (not below ``damping``) after an accepted step. Points where H is not positive
+    definite (e.g. a grid point on the flank of a slow valley) therefore still move downhill
+    instead of staying where they started.
 
     Args:
         x: ``[B, D]``.
@@ -118,11 +122,13 @@ def newton_refine(flow: Flow, x: torch.Tensor, n_steps: int, damping: float) -> 
 
     grad_q, hess_q = vmap(jacrev(q1)), vmap(hessian(q1))
     eye = torch.eye(x.shape[1], dtype=x.dtype, device=x.device)
+    lam = torch.full((x.shape[0],), float(damping), dtype=x.dtype, device=x.device)
     for _ in range(n_steps):
-        step = torch.linalg.solve(hess_q(x) + damping * eye, grad_q(x).unsqueeze(-1)).squeeze(-1)
+        step = torch.linalg.solve(hess_q(x) + lam[:, None, None] * eye, grad_q(x).unsqueeze(-1)).squeeze(-1)
         proposal = x - step
         better = kinetic_energy(flow, proposal) <= kinetic_energy(flow, x)
         x = torch.where(better.unsqueeze(-1), proposal, x)
+        lam = torch.where(better, torch.clamp(lam / 10, min=damping), lam * 10)
     return x.detach()
 
 
@@ -176,6 +182,14 @@ def classify(eigenvalues: torch.Tensor, q: torch.Tensor, hess_pd: torch.Tensor,
     return labels
 
 
+def resolve_hps(hps: dict | None) -> dict:
+    """``DEFAULT_HPS`` updated with ``hps``; unknown keys raise ``KeyError``."""
+    unknown = set(hps or {}) - set(DEFAULT_HPS)
+    if unknown:
+        raise KeyError(f"unknown slow-point finder settings {sorted(unknown)}; known: {sorted(DEFAULT_HPS)}")
+    return {**DEFAULT_HPS, **(hps or {})}
+
+
 def find_slow_points(flow: Flow, x0: torch.Tensor, hps: dict | None = None,
                      reference: torch.Tensor | None = None) -> SlowPoints:
     """The whole pipeline: optimise, refine, de-duplicate, drop outliers, linearise, classify.
@@ -188,10 +202,7 @@ def find_slow_points(flow: Flow, x0: torch.Tensor, hps: dict | None = None,
     Returns:
         ``SlowPoints``, slowest first.
     """
-    unknown = set(hps or {}) - set(DEFAULT_HPS)
-    if unknown:
-        raise KeyError(f"unknown slow-point finder settings {sorted(unknown)}; known: {sorted(DEFAULT_HPS)}")
-    hps = {**DEFAULT_HPS, **(hps or {})}
+    hps = resolve_hps(hps)
     x = optimize_slow_points(flow, x0, hps["n_iters"], hps["lr"], hps["lr_decay"], hps["tol_q"])
     x = newton_refine(flow, x, hps["newton_steps"], hps["newton_damping"])
     with torch.no_grad():
@@ -210,3 +221,27 @@ def find_slow_points(flow: Flow, x0: torch.Tensor, hps: dict | None = None,
     return SlowPoints(x=x, q=q, speed=torch.sqrt(2.0 * q), jacobians=jac, eigenvalues=eig,
                       kind=classify(eig, q, hess_pd, hps["tol_fixed"]), hps=hps)
 
+
+def find_slow_points_many(batched_flow: Callable[[torch.Tensor], torch.Tensor], flows: list[Flow],
+                          x0: torch.Tensor, hps: dict | None = None,
+                          reference: torch.Tensor | None = None) -> list[SlowPoints]:
+    """``find_slow_points`` for E systems at once (e.g. one network per training epoch).
+
+    The Adam stage, which dominates the cost, runs on all E·M candidates together; refinement,
+    de-duplication, outlier removal and classification then run per system.
+
+    Args:
+        batched_flow: ``[E, M, D] → [E, M, D]``, system e applied to its M candidates.
+        flows: E row-wise flows ``[B, D] → [B, D]`` (the same systems, one at a time).
+        x0: ``[E, M, D]`` initial candidates.  reference: ``[E, R, D]`` outlier references (default x0).
+    Returns:
+        E ``SlowPoints``, each slowest first.
+    """
+    if len(flows) != x0.shape[0]:
+        raise ValueError(f"{len(flows)} flows for {x0.shape[0]} candidate sets (x0 is [E, M, D])")
+    hps = resolve_hps(hps)
+    E, M, D = x0.shape
+    x = optimize_slow_points(lambda z: batched_flow(z.view(E, M, D)).reshape(E * M, D), x0.reshape(E * M, D),
+                             hps["n_iters"], hps["lr"], hps["lr_decay"], hps["tol_q"]).view(E, M, D)
+    ref = x0 if reference is None else reference
+    return [find_slow_points(flows[e], x[e], {**hps, "n_iters": 0}, reference=ref[e]) for e in range(E)]

@@ -66,3 +66,39 @@ def flow_map(ax, grid: np.ndarray, flow: np.ndarray, trajectories: list[np.ndarr
     ax.set_xlabel("κ₁")
     ax.set_ylabel("κ₂")
     return im
+
+
+def ghost_timeline_panel(ax, epochs, ghost_speed, ghost_speed_near, n_fixed, loss: np.ndarray,
+                         drops: dict[str, int]) -> None:
+    """Slowest ghost speed (log, left), fixed-point count (outer right) and loss (right) over epochs.
+
+    Args:
+        epochs: ``[T]`` analysed epochs.  ghost_speed, ghost_speed_near: ``[T]`` slowest ghost
+            anywhere / near the trajectories (NaN: none).  n_fixed: ``[T]`` fixed-point counts.
+        loss: ``[epochs]`` loss of every epoch.  drops: label → epoch (−1: never), drawn as lines.
+    """
+    epochs = np.asarray(epochs)
+    for speed, style in ((ghost_speed, dict(ms=5, mfc="none", label="slowest ghost (any)")),
+                         (ghost_speed_near, dict(ms=7, label="slowest ghost near path"))):
+        speed = np.asarray(speed, dtype=float)
+        ok = np.isfinite(speed)
+        ax.plot(epochs[ok], speed[ok], "*", color="magenta", **style)
+    ax.set_yscale("log")
+    ax.set_ylabel("ghost speed |F|", color="magenta")
+    ax.set_xlabel("epoch")
+    loss_ax = ax.twinx()
+    end = int(epochs[-1]) + 1 if len(epochs) else len(loss)
+    loss_ax.semilogy(np.arange(end), loss[:end], color="tab:blue", lw=0.8, alpha=0.45)
+    loss_ax.set_ylabel("loss", color="tab:blue")
+    count_ax = ax.twinx()
+    count_ax.spines["right"].set_position(("axes", 1.12))
+    count_ax.step(epochs, n_fixed, where="post", color="black", lw=1.2)
+    count_ax.set_ylabel("fixed points")
+    count_ax.set_ylim(-0.5, max(np.max(n_fixed, initial=0), 1) + 1.5)
+    for (label, epoch), col in zip(drops.items(), colors(len(drops), "autumn", 0.0, 0.7)):
+        if epoch >= 0:
+            ax.axvline(epoch, color=col, ls="--", lw=1, label=f"loss {label} (epoch {epoch})")
+    ax.set_zorder(count_ax.get_zorder() + 1)       # stars and drop lines above the loss curve
+    ax.patch.set_visible(False)
+    ax.legend(fontsize=6, loc="lower left")
+    ax.set_title("ghost timeline: ★ slowest ghost, black: fixed-point count, blue: loss", fontsize=9)

@@ -31,6 +31,9 @@ n_grid = 150
 closeup_range = [-1.0, 1.0]
 newton_steps = 30
 tol_fixed = 1e-10
+# Ghost timeline: the slow-point analysis at up to this many recorded epochs in [0, 20%-drop epoch]
+timeline_max_epochs = 300
+ghost_radius = 0.5            # a ghost within this distance (latent units) of a trajectory state is near the path
 dtype = "float32"
 cpu_threads = 1
 checkpoint_every = 0

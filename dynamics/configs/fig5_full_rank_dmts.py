@@ -26,6 +26,9 @@ plateau_epoch = 50
 finder = dict(n_iters=1500, lr=1e-2, lr_decay=1.0, newton_steps=3, newton_damping=1e-4, tol_unique=0.05,
               outlier_distance=5.0, tol_fixed=1e-10, tol_q=1e-14)
 candidate_noise = 0.01
+# Ghost timeline: the slow-point analysis at up to this many recorded epochs in [0, 20%-drop epoch]
+timeline_max_epochs = 40
+ghost_radius = 1.0            # a ghost within this distance (state space) of a trajectory state is near the path
 dtype = "float32"
 cpu_threads = 1
 checkpoint_every = 0

@@ -160,3 +160,115 @@ def condition_trials(task, n_per_condition: int = 1):
     conditions = task.conditions.unique()
     idx = torch.cat([torch.nonzero(task.conditions == c)[:n_per_condition, 0] for c in conditions])
     return task.inputs[idx], task.targets[idx], task.conditions[idx]
+
+
+# ------------------------------------------------------------------------- ghost timeline
+FIXED_KINDS = ("stable", "saddle", "unstable")
+
+
+def timeline_epochs(recorded, end_epoch: int, max_epochs: int) -> list[int]:
+    """Recorded epochs up to the one nearest ``end_epoch``, evenly thinned to at most ``max_epochs``
+    (the first and last are always kept).
+
+    Args:
+        recorded: increasing epochs with weight snapshots.
+    Returns:
+        Increasing list of epochs.
+    """
+    rec = np.asarray(recorded)
+    end = rec[np.argmin(np.abs(rec - end_epoch))]
+    chosen = rec[rec <= end]
+    if len(chosen) > max_epochs:
+        chosen = chosen[np.unique(np.round(np.linspace(0, len(chosen) - 1, max_epochs)).astype(int))]
+    return chosen.tolist()
+
+
+def slow_point_summary(kinds: list[str], speed: np.ndarray, distance: np.ndarray, radius: float) -> dict:
+    """One epoch's slow points reduced to the timeline's numbers.
+
+    Args:
+        kinds: ``P`` labels from ``fixed_points.classify``.  speed: ``[P]`` |F|.
+        distance: ``[P]`` distance of each point to the nearest trajectory state.
+        radius: a ghost within this distance of a trajectory is "near the path".
+    Returns:
+        ``n_fixed_points`` (stable + saddle + unstable), ``ghost_speed`` (slowest ghost, NaN: none),
+        ``ghost_speed_near_path`` (slowest ghost within ``radius``, NaN: none) and
+        ``ghost_distance`` (distance of the slowest ghost to the trajectories, NaN: none).
+    """
+    speed, distance = np.asarray(speed, dtype=float), np.asarray(distance, dtype=float)
+    ghost = np.array([k == "ghost" for k in kinds], dtype=bool)
+    near = ghost & (distance <= radius)
+    slowest = int(np.argmin(np.where(ghost, speed, np.inf))) if ghost.any() else -1
+    return {"n_fixed_points": sum(k in FIXED_KINDS for k in kinds),
+            "ghost_speed": float(speed[slowest]) if slowest >= 0 else float("nan"),
+            "ghost_speed_near_path": float(speed[near].min()) if near.any() else float("nan"),
+            "ghost_distance": float(distance[slowest]) if slowest >= 0 else float("nan")}
+
+
+def ghost_timeline(epochs, n_fixed, ghost_speed, drops: dict[str, int]) -> dict:
+    """When a ghost first exists and when the number of fixed points changes (a bifurcation).
+
+    Args:
+        epochs: ``[T]`` increasing analysed epochs.  n_fixed: ``[T]`` fixed-point counts.
+        ghost_speed: ``[T]`` speed of the ghost at each epoch, NaN where there is none.
+        drops: name → epoch of a loss drop (−1: never reached).
+    Returns:
+        ``first ghost`` (epoch, −1: none), ``ghost before`` (name → first ghost < that drop; False
+        when either never happens), ``fixed-point counts`` (sorted distinct values),
+        ``count changes`` (``{"epoch", "from", "to"}``, at the first analysed epoch with the new
+        count) and ``bifurcations`` (their number).
+    """
+    epochs, n_fixed = np.asarray(epochs), np.asarray(n_fixed).astype(int)
+    has = np.isfinite(np.asarray(ghost_speed, dtype=float))
+    first = int(epochs[np.argmax(has)]) if has.any() else -1
+    changed = np.nonzero(np.diff(n_fixed))[0] + 1
+    return {"first ghost": first,
+            "ghost before": {name: bool(0 <= first < d) for name, d in drops.items()},
+            "fixed-point counts": sorted(set(n_fixed.tolist())),
+            "count changes": [{"epoch": int(epochs[i]), "from": int(n_fixed[i - 1]), "to": int(n_fixed[i])}
+                              for i in changed],
+            "bifurcations": len(changed)}
+
+
+def timeline_over_training(cfg, model: RateRNN, snapshots: dict[int, dict], recorded: list[int],
+                           levels: list[int], inputs: torch.Tensor, n_steps: int, analyse) -> dict:
+    """The ghost timeline of one trained network over [0, its 20%-drop epoch] (whole run if never).
+
+    Args:
+        cfg: needs ``seed``, ``epochs``, ``timeline_max_epochs``, ``ghost_radius``.
+        model: the trained one-member ensemble.  snapshots: ``TrainingRecord.snapshots``.
+        levels: the 90/50/20% drop epochs (``drop_epochs``).  inputs: ``[C, S, 1]`` trials.
+        analyse: ``(W [T, N, N], b [T, N], states [T, C, S + 1, N]) → name → T values`` with at
+            least ``n_fixed_points``, ``ghost_speed`` and ``ghost_speed_near_path``.
+    Returns:
+        ``epochs``, ``drops``, the per-epoch values, the ``ghost_timeline`` of the near-path ghost,
+        and ``first ghost anywhere`` / ``ghost anywhere before`` for ghosts at any distance.
+    """
+    end = levels[2] if levels[2] >= 0 else cfg.epochs - 1
+    epochs = timeline_epochs(recorded, end, cfg.timeline_max_epochs)
+    tl_model = model_from_snapshots(model, snapshots, epochs)
+    torch.manual_seed(cfg.seed)          # reproducible initial states and noise
+    with torch.no_grad():
+        _, X = tl_model(inputs, n_steps)
+        W = tl_model.recurrent_weights()
+    per_epoch = analyse(W.detach().double().cpu(), tl_model.b.detach().double().cpu(), X.double().cpu())
+    drops = {"90%": levels[0], "50%": levels[1], "20%": levels[2]}
+    summary = ghost_timeline(epochs, per_epoch["n_fixed_points"], per_epoch["ghost_speed_near_path"], drops)
+    anywhere = ghost_timeline(epochs, per_epoch["n_fixed_points"], per_epoch["ghost_speed"], drops)
+    return {"epochs": epochs, "ghost_radius": cfg.ghost_radius, "drops": drops, **per_epoch, **summary,
+            "first ghost anywhere": anywhere["first ghost"], "ghost anywhere before": anywhere["ghost before"]}
+
+
+def describe_timeline(timeline: dict) -> dict[str, str]:
+    """Short strings of a ghost timeline (``ghost_timeline`` output plus ``epochs`` and
+    ``first ghost anywhere``) for the summary table."""
+    changes = timeline["count changes"]
+    listed = ", ".join(f"{c['from']}→{c['to']} at {c['epoch']}" for c in changes[:5])
+    more = f" (+{len(changes) - 5} more)" if len(changes) > 5 else ""
+    before = "/".join("yes" if v else "no" for v in timeline["ghost before"].values())
+    return {"epochs": f"timeline: {len(timeline['epochs'])} epochs in [0, {timeline['epochs'][-1]}]",
+            "first ghost": (f"first ghost near path at {timeline['first ghost']} (anywhere: "
+                            f"{timeline['first ghost anywhere']}); before the {'/'.join(timeline['ghost before'])} "
+                            f"drop: {before}"),
+            "count changes": (f"fixed-point count changes: {listed}{more}" if changes else
+                              f"fixed-point count constant: {timeline['fixed-point counts']}")}

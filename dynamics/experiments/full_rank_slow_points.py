@@ -6,6 +6,13 @@ states at once, Newton refinement, de-duplication, outlier removal, Jacobian eig
 on the input-free flow F(x) = −x + tanh(x W + b), as in the authors' ``FixedPointSolver``. The
 figure shows loss / gradient norm and accuracy over training, and per epoch a 3-D PCA of the
 trajectories with the slow points coloured by log₁₀ speed; ghosts are slow points with q > 0.
+
+Ghost timeline: the same search at up to ``timeline_max_epochs`` recorded epochs spread over
+[0, the epoch where the loss reaches 20% of its plateau] (Adam batched over all of them); per
+epoch the number of fixed points found and the slowest ghost (any, and within ``ghost_radius``
+of a trajectory state); then the first ghost epoch, the epochs where the fixed-point count
+changes, and whether the first ghost precedes the drops. The finder starts from trajectory
+states, so the counts are those of the fixed points near the visited region.
 """
 from __future__ import annotations
 
@@ -16,11 +23,12 @@ from matplotlib.figure import Figure
 from common.runlog import RunLogger
 
 from .. import fixed_points
-from ..plotting import colors, mark_epochs
+from ..plotting import colors, ghost_timeline_panel, mark_epochs
 from ..training import train_ensemble
 from . import require, require_positive
 from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, checkpoints, condition_trials,
-                      device_dtype, drop_epochs, model_from_snapshots, task_from_cfg, wm_model)
+                      describe_timeline, device_dtype, drop_epochs, model_from_snapshots, slow_point_summary,
+                      task_from_cfg, timeline_over_training, wm_model)
 
 DEFAULTS = {
     **RNN_DEFAULTS,
@@ -34,6 +42,8 @@ DEFAULTS = {
     "finder": {"n_iters": 5000, "lr": 1e-2, "lr_decay": 1.0, "newton_steps": 3, "newton_damping": 1e-4,
                "tol_unique": 0.05, "outlier_distance": 5.0, "tol_fixed": 1e-10, "tol_q": 1e-14},
     "candidate_noise": 0.01,      # std of the noise added to the trajectory states used as candidates
+    "timeline_max_epochs": 40,    # ghost timeline: at most this many recorded epochs in [0, 20%-drop epoch]
+    "ghost_radius": 1.0,          # a ghost within this (Euclidean, state-space) distance of a state is "near the path"
 }
 
 
@@ -41,10 +51,45 @@ def check(cfg) -> None:
     check_rnn(cfg)
     check_wm(cfg)
     require(cfg, "optimizer", cfg.optimizer in ("sgd", "adam"), "'sgd' or 'adam'")
-    require_positive(cfg, "lr", "epochs", "record_every")
+    require_positive(cfg, "lr", "epochs", "record_every", "timeline_max_epochs", "ghost_radius")
     require(cfg, "finder", set(cfg.finder) <= set(fixed_points.DEFAULT_HPS),
             f"keys must be among {sorted(fixed_points.DEFAULT_HPS)}")
     require(cfg, "snapshot_epochs", all(0 <= e < cfg.epochs for e in cfg.snapshot_epochs), "in [0, epochs)")
+
+
+def slow_points_at(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, finder: dict, candidate_noise: float,
+                   gen: torch.Generator) -> list[tuple[fixed_points.SlowPoints, torch.Tensor]]:
+    """Slow points of F(x) = −x + tanh(x W + b) for several networks, seeded from their states.
+
+    Args:
+        W: ``[E, N, N]``.  b: ``[E, N]``.  states: ``[E, M, N]`` trajectory states per network.
+        gen: generator of the candidate noise (drawn network by network).
+    Returns:
+        E pairs (``SlowPoints``, ``[P]`` distance of each point to the nearest state of its network).
+    """
+    x0 = torch.stack([s + candidate_noise * torch.randn(s.shape, generator=gen, dtype=s.dtype) for s in states])
+    flows = [lambda x, W_k=W_k, b_k=b_k: -x + torch.tanh(x @ W_k + b_k) for W_k, b_k in zip(W, b)]
+    batched = lambda x: -x + torch.tanh(torch.baddbmm(b[:, None, :], x, W))
+    found = fixed_points.find_slow_points_many(batched, flows, x0, dict(finder), reference=states)
+    return [(pts, torch.cdist(pts.x, s).min(1).values if len(pts) else torch.zeros(0)) for pts, s in zip(found, states)]
+
+
+def slow_point_timeline(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, finder: dict,
+                        candidate_noise: float, seed: int, radius: float) -> dict[str, list]:
+    """``slow_points_at`` for a sequence of networks, reduced by ``slow_point_summary``.
+
+    Args:
+        W: ``[E, N, N]``.  b: ``[E, N]``.  states: ``[E, C, S, N]`` trajectory states.
+    Returns:
+        name → ``E`` values: ``n_fixed_points``, ``ghost_speed``, ``ghost_speed_near_path``, ``ghost_distance``.
+    """
+    found = slow_points_at(W, b, states.reshape(states.shape[0], -1, states.shape[-1]), finder, candidate_noise,
+                           torch.Generator().manual_seed(seed))
+    out: dict[str, list] = {}
+    for pts, dist in found:
+        for key, value in slow_point_summary(pts.kind, pts.speed.numpy(), dist.numpy(), radius).items():
+            out.setdefault(key, []).append(value)
+    return out
 
 
 def run(cfg, run: RunLogger, resume: bool = False) -> dict:
@@ -76,15 +121,10 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     mean = all_states.mean(0)
     pcs = np.linalg.svd(all_states - mean, full_matrices=False)[2][:3]          # [3, N]
 
-    per_epoch, rows, found_all = [], [], []
-    for k, epoch in enumerate(shown):
-        states = X[k].reshape(-1, X.shape[-1])
-        W_k, b_k = W[k].cpu(), b[k].cpu()
-        flow = lambda x, W_k=W_k, b_k=b_k: -x + torch.tanh(x @ W_k + b_k)
-        x0 = states + cfg.candidate_noise * torch.randn(states.shape, generator=gen, dtype=states.dtype)
-        pts = fixed_points.find_slow_points(flow, x0, dict(cfg.finder), reference=states)
-        dist = torch.cdist(pts.x, states).min(1).values if len(pts) else torch.zeros(0)
-        found_all.append((pts, dist))
+    per_epoch, rows = [], []
+    found_all = slow_points_at(W.cpu(), b.cpu(), X.reshape(X.shape[0], -1, X.shape[-1]), cfg.finder,
+                               cfg.candidate_noise, gen)
+    for k, (epoch, (pts, dist)) in enumerate(zip(shown, found_all)):
         info = [{"kind": pts.kind[i], "speed": float(pts.speed[i]), "distance": float(dist[i]),
                  "max_real_eig": float(pts.eigenvalues[i, 0].real)} for i in range(len(pts))]
         per_epoch.append({"epoch": epoch, "points": info})
@@ -96,8 +136,12 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
                      "nearest to trajectories": (f"{pts.kind[closest]}, speed {float(pts.speed[closest]):.2g}"
                                                  if closest >= 0 else "none")})
 
-    fig = Figure(figsize=(3.8 * len(shown), 7.6), layout="constrained")
-    grid = fig.add_gridspec(2, 2 * len(shown))
+    timeline = timeline_over_training(
+        cfg, model, rec.snapshots, recorded, levels, inputs, task.n_steps,
+        lambda W_t, b_t, X_t: slow_point_timeline(W_t, b_t, X_t, cfg.finder, cfg.candidate_noise, cfg.seed,
+                                                  cfg.ghost_radius))
+    fig = Figure(figsize=(3.8 * len(shown), 11.4), layout="constrained")
+    grid = fig.add_gridspec(3, 2 * len(shown))
     ax = fig.add_subplot(grid[0, :len(shown)])
     ax.loglog(np.arange(1, len(loss) + 1), loss, label="loss")
     ax.loglog(np.arange(1, len(loss) + 1), grad, alpha=0.5, label="‖∇W_rec‖")
@@ -132,17 +176,17 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
         ax3.set_zlabel("PC3")
     if sc is not None:
         fig.colorbar(sc, ax=fig.axes[2:], orientation="horizontal", shrink=0.5, label="log10 speed")
+    ghost_timeline_panel(fig.add_subplot(grid[2, :]), timeline["epochs"], timeline["ghost_speed"],
+                         timeline["ghost_speed_near_path"], timeline["n_fixed_points"], loss, timeline["drops"])
     run.save_figure(fig, f"fig5_full_rank_{cfg.task}")
 
-    onset = levels[1]
-    before = [r for r in rows if onset >= 0 and r["epoch"] < onset]
-    rows.append({"epoch": "summary", "loss": f"drop to 50%/20% of plateau at {levels[1]}/{levels[2]}",
-                 "accuracy": float(acc[-1]), "slow points": "",
-                 "fixed (st/sa/un)": "", "ghosts": f"{sum(r['ghosts'] > 0 for r in before)}/{len(before)} shown "
-                                                   "epochs before the drop have ghosts",
-                 "nearest to trajectories": ""})
+    text = describe_timeline(timeline)
+    rows.append({"epoch": "summary", "loss": f"drop to 90%/50%/20% of plateau at {'/'.join(map(str, levels))}",
+                 "accuracy": float(acc[-1]), "slow points": text["epochs"], "fixed (st/sa/un)": text["count changes"],
+                 "ghosts": text["first ghost"], "nearest to trajectories": ""})
     results = {"task": cfg.task, "loss": loss.tolist(), "grad_norm": grad.tolist(), "accuracy": acc.tolist(),
-               "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch}
+               "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch,
+               "ghost_timeline": timeline}
     run.save_json(results, "results")
     run.save_table(rows, "summary", f"Fig 5: full-rank RNN slow points on {cfg.task.upper()}")
     return results

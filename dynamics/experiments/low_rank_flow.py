@@ -7,7 +7,13 @@ with the SVD coordinates κ = x A[:, :2] (the authors' ``get_lpus``) the flow is
 log-speed (colour), the κ trajectories of one trial per condition, and the slow points: the
 speed map's local minima (3×3 ``minimum_filter``) refined by Newton's method on ½|F|² and
 classified by the Jacobian (stable / saddle / unstable fixed points, or ghosts: minima with
-|F| > 0). The bottom row shows loss and gradient norm, the outputs, and the ghost speed.
+|F| > 0). The bottom row shows loss and gradient norm, the outputs, and the ghost timeline.
+
+Ghost timeline: the same slow-point analysis at up to ``timeline_max_epochs`` recorded epochs
+spread over [0, the epoch where the loss reaches 20% of its plateau]; per epoch the number of
+fixed points on the grid and the slowest ghost (anywhere on the grid, and within
+``ghost_radius`` of the κ trajectories); then the first ghost epoch, the epochs where the
+fixed-point count changes (bifurcations) and whether the first ghost precedes the drops.
 """
 from __future__ import annotations
 
@@ -17,11 +23,12 @@ import torch
 from common.runlog import RunLogger
 
 from .. import fixed_points, latent
-from ..plotting import colors, figure, flow_map, mark_epochs
+from ..plotting import colors, figure, flow_map, ghost_timeline_panel, mark_epochs
 from ..training import train_ensemble
 from . import require, require_positive
 from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, checkpoints, condition_trials,
-                      device_dtype, drop_epochs, model_from_snapshots, task_from_cfg, wm_model)
+                      describe_timeline, device_dtype, drop_epochs, model_from_snapshots, slow_point_summary,
+                      task_from_cfg, timeline_over_training, wm_model)
 
 DEFAULTS = {
     **RNN_DEFAULTS,
@@ -38,6 +45,8 @@ DEFAULTS = {
     "closeup_range": [-1.0, 1.0],
     "newton_steps": 30,
     "tol_fixed": 1e-10,
+    "timeline_max_epochs": 40,    # ghost timeline: at most this many recorded epochs in [0, 20%-drop epoch]
+    "ghost_radius": 0.5,          # a ghost within this latent distance of a κ trajectory is "near the path"
 }
 
 
@@ -46,7 +55,8 @@ def check(cfg) -> None:
     check_wm(cfg)
     require(cfg, "rank", cfg.rank == 2, "the flow maps are two-dimensional (rank 2)")
     require(cfg, "optimizer", cfg.optimizer in ("sgd", "adam"), "'sgd' or 'adam'")
-    require_positive(cfg, "lr", "epochs", "record_every", "n_grid", "newton_steps")
+    require_positive(cfg, "lr", "epochs", "record_every", "n_grid", "newton_steps", "timeline_max_epochs",
+                     "ghost_radius")
     require(cfg, "snapshot_epochs", all(0 <= e < cfg.epochs for e in cfg.snapshot_epochs), "in [0, epochs)")
 
 
@@ -66,6 +76,29 @@ def analyse_flow(U: torch.Tensor, V: torch.Tensor, b: torch.Tensor, axis: np.nda
         points = [{"kappa": found.x[i].tolist(), "speed": float(found.speed[i]), "kind": found.kind[i],
                    "eigenvalues": [complex(z).real for z in found.eigenvalues[i]]} for i in range(len(found))]
     return flow, points
+
+
+def slow_point_timeline(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, axis: np.ndarray,
+                        newton_steps: int, tol_fixed: float, radius: float) -> dict[str, list]:
+    """``analyse_flow`` for a sequence of networks, reduced by ``slow_point_summary``.
+
+    Args:
+        W: ``[E, N, N]`` recurrent weights (rank ≤ 2).  b: ``[E, N]``.
+        states: ``[E, C, S, N]`` trajectory states of each network.  axis: ``[G]`` grid axis.
+    Returns:
+        name → ``E`` values: ``n_fixed_points``, ``ghost_speed``, ``ghost_speed_near_path``, ``ghost_distance``.
+    """
+    out: dict[str, list] = {}
+    for k in range(W.shape[0]):
+        P, Q = latent.svd_coordinates(W[k].double(), 2)
+        _, points = analyse_flow(P, Q, b[k].double(), axis, newton_steps, tol_fixed)
+        kappa = states[k].reshape(-1, states.shape[-1]).double() @ P                      # [C·S, 2]
+        where = torch.tensor([p["kappa"] for p in points], dtype=torch.float64).reshape(-1, 2)
+        dist = torch.cdist(where, kappa).min(1).values.numpy() if len(points) else np.zeros(0)
+        row = slow_point_summary([p["kind"] for p in points], [p["speed"] for p in points], dist, radius)
+        for key, value in row.items():
+            out.setdefault(key, []).append(value)
+    return out
 
 
 def run(cfg, run: RunLogger, resume: bool = False) -> dict:
@@ -119,8 +152,6 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     for k in range(len(shown), ncols):
         axes[0, k].axis("off")
         axes[1, k].axis("off")
-    for k in range(3, ncols):
-        axes[2, k].axis("off")
     ax = axes[2, 0]
     ax.semilogy(loss, label="loss")
     ax.semilogy(grad, alpha=0.5, label="‖∇(U,V)‖")
@@ -134,20 +165,24 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
         ax.plot(y[0, i, :, 0].cpu(), ":", color=col, alpha=0.6)
     ax.set_xlabel("time step")
     ax.set_title("outputs: first (dotted) / last (solid) shown epoch")
-    ax = axes[2, 2]
-    ax.semilogy(shown, [r["slowest ghost speed"] for r in rows], "*-", color="magenta")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("slowest ghost speed")
+    timeline = timeline_over_training(
+        cfg, model, rec.snapshots, recorded, levels, inputs, task.n_steps,
+        lambda W, b, X: slow_point_timeline(W, b, X, axis, cfg.newton_steps, cfg.tol_fixed, cfg.ghost_radius))
+    grid = axes[2, 2].get_subplotspec().get_gridspec()
+    for k in range(2, ncols):
+        axes[2, k].remove()
+    ghost_timeline_panel(fig.add_subplot(grid[2, 2:]), timeline["epochs"], timeline["ghost_speed"],
+                         timeline["ghost_speed_near_path"], timeline["n_fixed_points"], loss, timeline["drops"])
     run.save_figure(fig, f"fig4_rank_two_{cfg.task}")
 
-    onset = next((e for e in levels[1:] if e >= 0), -1)
-    before = [r for r in rows if onset < 0 or r["epoch"] < onset]
-    rows.append({"epoch": "summary", "loss": f"drop to 50%/20% of plateau at {levels[1]}/{levels[2]}",
-                 "accuracy": float(acc[-1]), "fixed points (st/sa/un)": "",
-                 "ghosts": f"{sum(r['ghosts'] > 0 for r in before)}/{len(before)} shown epochs before the drop",
-                 "slowest ghost speed": ""})
+    text = describe_timeline(timeline)
+    rows.append({"epoch": "summary", "loss": f"drop to 90%/50%/20% of plateau at {'/'.join(map(str, levels))}",
+                 "accuracy": float(acc[-1]), "fixed points (st/sa/un)": text["count changes"],
+                 "ghosts": text["first ghost"], "slowest ghost speed": text["epochs"]})
     results = {"task": cfg.task, "loss": loss.tolist(), "grad_norm": grad.tolist(), "accuracy": acc.tolist(),
-               "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch}
+               "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch,
+               "ghost_timeline": timeline}
     run.save_json(results, "results")
     run.save_table(rows, "summary", f"Fig 4: rank-2 RNN on {cfg.task.upper()}")
     return results
+

@@ -25,7 +25,7 @@ from ..plotting import colors, figure, mark_epochs
 from ..tasks import delayed_activation
 from ..training import train_ensemble
 from . import require, require_positive
-from ._shared import (RNN_DEFAULTS, check_rnn, checkpoints, device_dtype, first_drop_epoch,
+from ._shared import (RNN_DEFAULTS, check_rnn, checkpoints, device_dtype, first_drop_epoch, ghost_timeline,
                       rank_one_flow_metrics, rank_one_vectors)
 
 DEFAULTS = {
@@ -65,10 +65,6 @@ def _nearest_recorded(epoch: int, recorded: np.ndarray) -> int:
     return int(recorded[np.argmin(np.abs(recorded - epoch))])
 
 
-def _first(mask: np.ndarray) -> int:
-    return int(np.argmax(mask)) if mask.any() else -1
-
-
 def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     device, dtype = device_dtype(cfg)
     model = RateRNN(cfg.seeds, n_units=cfg.n_units, rank=1, alpha=cfg.alpha, readout="confidence",
@@ -84,16 +80,16 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
                          checkpoint_every=cfg.checkpoint_every, resume=resume, snapshot_states=False)
     onset = first_drop_epoch(rec.loss, cfg.onset_fraction)
     learned = first_drop_epoch(rec.loss, cfg.drop_fraction)
-    has_ghost = np.isfinite(rec.metrics["ghost_speed"])
     n_fp_all = rec.metrics["n_fixed_points"]
     per_seed = []
     for e, seed in enumerate(cfg.seeds):
-        ghost = _first(has_ghost[:, e])
+        timeline = ghost_timeline(np.arange(cfg.epochs), n_fp_all[:, e], rec.metrics["ghost_speed"][:, e],
+                                  {"learned": int(learned[e])})
         per_seed.append({"seed": seed, "drop onset": int(onset[e]), "learned": int(learned[e]),
-                         "first ghost on path": ghost,
-                         "ghost before learned": bool(0 <= ghost < learned[e]) if learned[e] >= 0 else False,
-                         "fixed-point counts": sorted(set(n_fp_all[:, e].astype(int).tolist())),
-                         "bifurcations": int(np.count_nonzero(np.diff(n_fp_all[:, e]))),
+                         "first ghost on path": timeline["first ghost"],
+                         "ghost before learned": timeline["ghost before"]["learned"],
+                         "fixed-point counts": timeline["fixed-point counts"],
+                         "bifurcations": timeline["bifurcations"],
                          "final loss": float(rec.loss[-1, e])})
 
     loss, grad = rec.loss[:, 0], rec.grad_norm[:, 0]
