@@ -11,13 +11,7 @@ from common.reid.pretrained import PretrainedWeightsError, load_pretrained, read
 from common.reid.resnet_ibn import IBN, SELayer
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two shared cores: one intra-op thread avoids oversubscription."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _n_params(module, skip=()):

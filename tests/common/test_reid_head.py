@@ -10,13 +10,7 @@ from common.reid.model import build_reid_model
 from common.reid.pooling import AvgMaxPooling, GeneralizedMeanPooling, build_pooling
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two shared cores: one intra-op thread avoids oversubscription."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_gem_pooling_closed_forms():

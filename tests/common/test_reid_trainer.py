@@ -72,13 +72,7 @@ def query_gallery_map(features, pids, queries_per_identity=2):
     return evaluate_distmat(distmat, pids[is_query], pids[~is_query], max_rank=10).mAP
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two shared cores: one intra-op thread avoids oversubscription (and keeps runs repeatable)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _trainer(items, work_dir=None, epochs=2, base_channels=8, seed=0, identities_per_batch=4, **kwargs):

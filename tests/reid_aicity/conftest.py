@@ -1,17 +1,12 @@
 import matplotlib
 import pytest
-import torch
 
 matplotlib.use("Agg")
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """The test networks are tiny: one thread avoids OpenMP spin-waits on a busy CPU."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_torch_thread_everywhere(one_torch_thread):
+    """Every test in this folder runs with one torch thread (``tests/conftest.py``)."""
 
 
 @pytest.fixture(scope="session")
