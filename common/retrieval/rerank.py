@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from sklearn.neighbors import sort_graph_by_row_values
 
 from ._validate import as_features, check_choice, check_fraction, check_k
-from .knn import METRICS, SelfKnn, l2_normalize, self_knn
+from .knn import METRICS, SelfKnn, l2_normalize, prepare_features, self_knn
 
 #: Candidates searched beyond the k needed, so that float32 search errors and ties at the
 #: boundary cannot change the exact neighbour sets.
@@ -131,10 +131,7 @@ def jaccard_distance(features: Any, k1: int = 20, k2: int = 6, *, metric: str = 
     Returns:
         (N, N) ``scipy.sparse.csr_matrix`` of float64 distances in [0, 1).
     """
-    x = as_features(features, "features")
-    check_choice(metric, "metric", METRICS)
-    if metric == "cosine":
-        x = l2_normalize(x)
+    x = prepare_features(features, metric, "features")
     n = len(x)
     k1 = check_k(k1, n, "k1", "the feature set")
     k2 = check_k(k2, n, "k2", "the feature set")

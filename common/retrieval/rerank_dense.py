@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_features, check_choice, check_fraction, check_k
-from .knn import METRICS, l2_normalize
+from .knn import METRICS, l2_normalize, prepare_features
 
 
 def k_reciprocal_rerank_dense(query: Any, gallery: Any, k1: int = 20, k2: int = 6,
@@ -77,10 +77,7 @@ def jaccard_distance_dense(features: Any, k1: int = 20, k2: int = 6, *, metric: 
     for SpCL's faiss ``search(features, k1)``; as in SpCL, R(i, k1) therefore uses k1 forward
     neighbours and R(i, k1/2) uses round(k1/2) + 1. Weights are ``softmax(-d)`` (no row scaling).
     """
-    x = as_features(features, "features")
-    check_choice(metric, "metric", METRICS)
-    if metric == "cosine":
-        x = l2_normalize(x)
+    x = prepare_features(features, metric, "features")
     n = len(x)
     k1 = check_k(k1, n, "k1", "the feature set")
     k2 = check_k(k2, n, "k2", "the feature set")
