@@ -4,19 +4,16 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import torch.nn as nn
-from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
-from torch import Tensor
 
-from mmdet.models.backbones.csp_darknet import Focus
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
 from ..layers import CSPResStage, ResConvBlock
+from .tinynas_base import TinyNASBase
 from .tinynas_structure import StageSpec, parse_structure
 
 
 @MODELS.register_module()
-class TinyNASCSP(BaseModule):
+class TinyNASCSP(TinyNASBase):
     """CSP-like TinyNAS backbone built from a MAE-NAS structure definition.
 
     Every stride-2 structure entry starts a :class:`CSPResStage`; a stride-1 entry joins the stage
@@ -69,13 +66,7 @@ class TinyNASCSP(BaseModule):
                              'stages (stem included)')
         self.out_indices = tuple(out_indices)
         stem = specs[0]
-        if use_focus:
-            self.layers = nn.ModuleList([Focus(stem.in_channels, stem.out_channels, stem.kernel_size,
-                                               norm_cfg=norm_cfg, act_cfg=act_cfg)])
-        else:
-            self.layers = nn.ModuleList([ConvModule(
-                stem.in_channels, stem.out_channels, stem.kernel_size, stem.stride,
-                padding=(stem.kernel_size - 1) // 2, norm_cfg=norm_cfg, act_cfg=act_cfg)])
+        self.layers = nn.ModuleList([self._make_stem(stem, use_focus, stem.stride, norm_cfg, act_cfg)])
         stage_out = [stem.out_channels]
         for g, group in enumerate(groups):
             blocks = []
@@ -93,11 +84,3 @@ class TinyNASCSP(BaseModule):
                 act_cfg=csp_act_cfg, spp_act_cfg=spp_act_cfg))
             stage_out.append(out_channels)
         self.out_channels = [stage_out[i] for i in self.out_indices]
-
-    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        outs = []
-        for idx, layer in enumerate(self.layers):
-            x = layer(x)
-            if idx in self.out_indices:
-                outs.append(x)
-        return tuple(outs)

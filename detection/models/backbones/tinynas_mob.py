@@ -5,19 +5,17 @@ import math
 from typing import Mapping, Sequence
 
 import torch.nn as nn
-from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
-from torch import Tensor
 
-from mmdet.models.backbones.csp_darknet import Focus, SPPBottleneck
+from mmdet.models.backbones.csp_darknet import SPPBottleneck
 from mmdet.models.layers import InvertedResidual
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
+from .tinynas_base import TinyNASBase
 from .tinynas_structure import StageSpec, make_divisible, parse_structure
 
 
 @MODELS.register_module()
-class TinyNASMob(BaseModule):
+class TinyNASMob(TinyNASBase):
     """Mobile TinyNAS backbone: MobileNetV3-style inverted residual blocks (no SE).
 
     Each structure stage is ``L`` inverted residual blocks (1x1 expand, ``dw_kernel_size``
@@ -69,13 +67,7 @@ class TinyNASMob(BaseModule):
         self.out_indices = tuple(out_indices)
         self.out_channels = [specs[i].out_channels for i in self.out_indices]
         stem = specs[0]
-        if use_focus:
-            self.layers = nn.ModuleList([Focus(stem.in_channels, stem.out_channels, stem.kernel_size,
-                                               norm_cfg=norm_cfg, act_cfg=act_cfg)])
-        else:
-            self.layers = nn.ModuleList([ConvModule(
-                stem.in_channels, stem.out_channels, stem.kernel_size, 2,
-                padding=(stem.kernel_size - 1) // 2, norm_cfg=norm_cfg, act_cfg=act_cfg)])
+        self.layers = nn.ModuleList([self._make_stem(stem, use_focus, 2, norm_cfg, act_cfg)])
         for idx, spec in enumerate(specs[1:], start=1):
             ratio = expand_ratio + (idx - 1) * expand_ratio_step
             self.layers.append(self._make_stage(
@@ -109,11 +101,3 @@ class TinyNASMob(BaseModule):
                 nn.init.constant_(m.weight, 1)
                 nn.init.constant_(m.bias, 0.0001)
                 nn.init.constant_(m.running_mean, 0)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        outs = []
-        for idx, layer in enumerate(self.layers):
-            x = layer(x)
-            if idx in self.out_indices:
-                outs.append(x)
-        return tuple(outs)

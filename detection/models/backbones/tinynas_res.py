@@ -4,19 +4,17 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import torch.nn as nn
-from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
-from torch import Tensor
 
-from mmdet.models.backbones.csp_darknet import Focus, SPPBottleneck
+from mmdet.models.backbones.csp_darknet import SPPBottleneck
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
 from ..layers import ResConvBlock
+from .tinynas_base import TinyNASBase
 from .tinynas_structure import StageSpec, parse_structure
 
 
 @MODELS.register_module()
-class TinyNASRes(BaseModule):
+class TinyNASRes(TinyNASBase):
     """ResNet-like TinyNAS backbone built from a MAE-NAS structure definition.
 
     ``layers[0]`` is the stem (``Focus`` space-to-depth + conv, or a plain conv); ``layers[i]``
@@ -60,13 +58,7 @@ class TinyNASRes(BaseModule):
         self.out_indices = tuple(out_indices)
         self.out_channels = [specs[i].out_channels for i in self.out_indices]
         stem = specs[0]
-        if use_focus:
-            self.layers = nn.ModuleList([Focus(stem.in_channels, stem.out_channels, stem.kernel_size,
-                                               norm_cfg=norm_cfg, act_cfg=act_cfg)])
-        else:
-            self.layers = nn.ModuleList([ConvModule(
-                stem.in_channels, stem.out_channels, stem.kernel_size, stem.stride,
-                padding=(stem.kernel_size - 1) // 2, norm_cfg=norm_cfg, act_cfg=act_cfg)])
+        self.layers = nn.ModuleList([self._make_stem(stem, use_focus, stem.stride, norm_cfg, act_cfg)])
         for idx, spec in enumerate(specs[1:], start=1):
             spp = with_spp and idx == len(specs) - 1
             self.layers.append(self._make_stage(spec, spp, reparam, norm_cfg, act_cfg, spp_act_cfg))
@@ -84,11 +76,3 @@ class TinyNASRes(BaseModule):
                 blocks.append(SPPBottleneck(spec.out_channels, spec.out_channels,
                                             norm_cfg=norm_cfg, act_cfg=spp_act_cfg))
         return nn.Sequential(*blocks)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, ...]:
-        outs = []
-        for idx, layer in enumerate(self.layers):
-            x = layer(x)
-            if idx in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
