@@ -13,6 +13,7 @@ from common.runlog import RunLogger
 
 from .. import latent
 from ..models import RateRNN
+from ..training import train_ensemble
 from . import require, require_positive
 
 RNN_DEFAULTS = {
@@ -111,6 +112,32 @@ def drop_epochs(loss: np.ndarray, reference_epoch: int, fractions: tuple[float, 
         below = np.nonzero(loss[reference_epoch:] < f * ref)[0]
         out.append(int(below[0] + reference_epoch) if below.size else -1)
     return out
+
+
+def train_and_pick_epochs(cfg, model: RateRNN, task, run: RunLogger, desc: str, resume: bool):
+    """Train a one-member working-memory network, keeping its weights at every ``record_every``-th
+    epoch (plus the last and ``snapshot_epochs``), and choose the epochs to show.
+
+    Args:
+        cfg: needs ``epochs``, ``lr``, ``optimizer``, ``record_every``, ``snapshot_epochs``,
+            ``plateau_epoch``, ``log_every``, ``checkpoint_every``.
+        desc: progress-bar and checkpoint name.
+    Returns:
+        ``(rec, recorded, levels, shown)``: the ``TrainingRecord``, the recorded epochs, the epochs
+        where the loss falls to 90/50/20% of its plateau (``drop_epochs``; −1: never), and the shown
+        epochs (the recorded ones nearest to ``snapshot_epochs``, or to 0, the drops and the end).
+    """
+    recorded = sorted(set(range(0, cfg.epochs, cfg.record_every)) | {cfg.epochs - 1} | set(cfg.snapshot_epochs))
+    rec = train_ensemble(model, task, cfg.epochs, cfg.lr, optimizer=cfg.optimizer, snapshot_epochs=recorded,
+                         snapshot_states=False, logger=run, log_every=cfg.log_every, desc=desc,
+                         checkpoints=checkpoints(run, desc), checkpoint_every=cfg.checkpoint_every,
+                         resume=resume)
+    levels = drop_epochs(rec.loss[:, 0], cfg.plateau_epoch, (0.9, 0.5, 0.2))
+    rec_arr = np.asarray(recorded)
+    nearest = lambda e: int(rec_arr[np.argmin(np.abs(rec_arr - e))])
+    shown = ([nearest(e) for e in cfg.snapshot_epochs] if cfg.snapshot_epochs else
+             sorted({0, cfg.epochs - 1} | {nearest(e) for e in levels if e >= 0}))
+    return rec, recorded, levels, shown
 
 
 def task_from_cfg(cfg):

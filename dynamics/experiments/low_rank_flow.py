@@ -24,11 +24,10 @@ from common.runlog import RunLogger
 
 from .. import fixed_points, latent
 from ..plotting import colors, figure, flow_map, ghost_timeline_panel, mark_epochs
-from ..training import train_ensemble
 from . import require, require_positive
-from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, checkpoints, condition_trials,
-                      describe_timeline, device_dtype, drop_epochs, model_from_snapshots, slow_point_summary,
-                      task_from_cfg, timeline_over_training, wm_model)
+from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, condition_trials, describe_timeline,
+                      device_dtype, model_from_snapshots, slow_point_summary, task_from_cfg, timeline_over_training,
+                      train_and_pick_epochs, wm_model)
 
 DEFAULTS = {
     **RNN_DEFAULTS,
@@ -105,17 +104,8 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     device, dtype = device_dtype(cfg)
     task = task_from_cfg(cfg)
     model = wm_model(cfg, [cfg.seed], cfg.rank, device, dtype)
-    recorded = sorted(set(range(0, cfg.epochs, cfg.record_every)) | {cfg.epochs - 1} | set(cfg.snapshot_epochs))
-    rec = train_ensemble(model, task, cfg.epochs, cfg.lr, optimizer=cfg.optimizer, snapshot_epochs=recorded,
-                         snapshot_states=False, logger=run, log_every=cfg.log_every, desc=f"rank2_{cfg.task}",
-                         checkpoints=checkpoints(run, f"rank2_{cfg.task}"), checkpoint_every=cfg.checkpoint_every,
-                         resume=resume)
+    rec, recorded, levels, shown = train_and_pick_epochs(cfg, model, task, run, f"rank2_{cfg.task}", resume)
     loss, grad, acc = rec.loss[:, 0], rec.grad_norm_rec[:, 0], rec.accuracy[:, 0]
-    levels = drop_epochs(loss, cfg.plateau_epoch, (0.9, 0.5, 0.2))
-    rec_arr = np.asarray(recorded)
-    nearest = lambda e: int(rec_arr[np.argmin(np.abs(rec_arr - e))])
-    shown = ([nearest(e) for e in cfg.snapshot_epochs] if cfg.snapshot_epochs else
-             sorted({0, cfg.epochs - 1} | {nearest(e) for e in levels if e >= 0}))
 
     snap_model = model_from_snapshots(model, rec.snapshots, shown)
     inputs, targets, conds = condition_trials(task.to(device, dtype))
