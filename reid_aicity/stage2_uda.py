@@ -21,14 +21,12 @@ Under ``torchrun`` rank 0 clusters and broadcasts the labels.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
-
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from mmengine.config import Config
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 
 from common.checkpoint import CheckpointManager
 from common.distributed import DistInfo, barrier, wrap_ddp
@@ -36,7 +34,7 @@ from common.fileio import atomic_open
 from common.reid.dataset import ReIDDataset, ReIDItem
 from common.reid.features import extract_features
 from common.reid.model import ReIDModel
-from common.reid.sampler import IdentitySampler
+from common.reid.sampler import CyclingBatchSampler, IdentitySampler
 from common.reid.trainer import ReIDTrainer
 from common.reid.transforms import build_train_transform
 from common.runlog import RunLogger
@@ -48,34 +46,6 @@ from .pseudo_labels import (clustering_distance, cluster_centres, dbscan_labels,
                             smooth_gallery_tracks)
 from .stage1 import build_criterion
 from .track_files import NO_TRACK
-
-
-class CyclingBatchSampler(Sampler[list[int]]):
-    """Exactly ``num_batches`` batches per epoch from a batch sampler, restarted as often as needed
-    (DMT's ``IterLoader`` with 300 iterations per epoch). Restart ``c`` of epoch ``e`` uses the inner
-    sampler's epoch ``e * 1000 + c``, so batches are not repeated in the same order."""
-
-    def __init__(self, inner: IdentitySampler, num_batches: int) -> None:
-        if num_batches < 1:
-            raise ValueError(f"stage2.iters_per_epoch must be >= 1, got {num_batches}")
-        self.inner, self.num_batches, self.epoch = inner, num_batches, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.num_batches
-
-    def __iter__(self) -> Iterator[list[int]]:
-        produced, cycle = 0, 0
-        while True:
-            self.inner.set_epoch(self.epoch * 1000 + cycle)
-            for batch in self.inner:
-                yield batch
-                produced += 1
-                if produced == self.num_batches:
-                    return
-            cycle += 1
 
 
 def clustering_features(model: ReIDModel, cfg: Config, target: TargetSet, device: torch.device,

@@ -28,7 +28,7 @@ from .timm_backbones import RESNEST_MODELS, TimmBackbone
 _RESNET_FAMILY = ("resnet18_ibn_a", "resnet34_ibn_a", "resnet50_ibn_a", "resnet101_ibn_a", "resnet152_ibn_a",
                   "resnet18_ibn_b", "resnet50_ibn_b", "resnet101_ibn_b", "resnext50_ibn_a",
                   "resnext101_ibn_a", "se_resnet50_ibn_a", "se_resnet101_ibn_a", "resnet18", "resnet50",
-                  "resnet101")
+                  "resnet101", "resnet152")
 _DENSENET_FAMILY = ("densenet121_ibn_a", "densenet169_ibn_a")
 _VIT_FAMILY = ("vit_base_patch16_transreid", "vit_small_patch16_transreid", "vit_tiny_patch16_transreid")
 

@@ -287,3 +287,8 @@ def resnet50(**kwargs) -> ResNetIBN:
 
 def resnet101(**kwargs) -> ResNetIBN:
     return _resnet(BottleneckIBN, (3, 4, 23, 3), None, **kwargs)
+
+
+def resnet152(**kwargs) -> ResNetIBN:
+    """Plain ResNet-152 (one of the VisDA-2020 winner's camera models)."""
+    return _resnet(BottleneckIBN, (3, 8, 36, 3), None, **kwargs)

@@ -122,3 +122,32 @@ class IdentitySampler(Sampler[list[int]]):
     def __iter__(self) -> Iterator[list[int]]:
         for batch in self.global_batches():
             yield [i for chunk in batch[self.rank::self.world_size] for i in chunk]
+
+
+class CyclingBatchSampler(Sampler[list[int]]):
+    """Exactly ``num_batches`` batches per epoch from a batch sampler, restarted as often as needed
+    (DMT's ``IterLoader`` with 300 iterations per epoch; the cycled CamStyle loader of the VisDA
+    winner). Restart ``c`` of epoch ``e`` uses the inner sampler's epoch ``e * 1000 + c``, so batches
+    are not repeated in the same order."""
+
+    def __init__(self, inner: IdentitySampler, num_batches: int) -> None:
+        if num_batches < 1:
+            raise ValueError(f"num_batches must be >= 1, got {num_batches}")
+        self.inner, self.num_batches, self.epoch = inner, num_batches, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        produced, cycle = 0, 0
+        while True:
+            self.inner.set_epoch(self.epoch * 1000 + cycle)
+            for batch in self.inner:
+                yield batch
+                produced += 1
+                if produced == self.num_batches:
+                    return
+            cycle += 1

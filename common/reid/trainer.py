@@ -34,8 +34,8 @@ class ReIDTrainer:
             ``common.distributed.wrap_ddp``); called as ``model(images, pids)``.
         criterion: maps ``(model outputs, pids)`` to a dict of named scalar losses (``ReIDLoss``).
         optimizer: the optimiser.
-        loader: yields ``ReIDDataset`` batches (dicts with ``img`` and ``pid``); its
-            ``batch_sampler``/``sampler`` gets ``set_epoch(epoch)`` when it has one.
+        loader: yields ``ReIDDataset`` batches (dicts with ``img`` and ``pid``); it, or else its
+            ``batch_sampler``/``sampler``, gets ``set_epoch(epoch)`` when it has one.
         max_epochs: number of epochs.
         scheduler: per-epoch LR scheduler, stepped after each epoch (``common.reid.solver``).
         device: where the batches go.
@@ -95,6 +95,9 @@ class ReIDTrainer:
 
     # ---------------------------------------------------------------------------------- one epoch
     def _set_sampler_epoch(self, epoch: int) -> None:
+        if hasattr(self.loader, "set_epoch"):  # a loader that combines several samplers
+            self.loader.set_epoch(epoch)
+            return
         for attr in ("batch_sampler", "sampler"):
             sampler = getattr(self.loader, attr, None)
             if hasattr(sampler, "set_epoch"):

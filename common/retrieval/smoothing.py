@@ -8,9 +8,11 @@ those with positive similarity s_j > 0; with m <= 2*knn of them, the first min(k
 
     x <- normalise(x + alpha * (sum_pos p_j r_j - mean_neg r_j)),   p_j ~ exp((s_j - 1) / beta).
 
-The published loop shrinks ``knn`` for all later rows once a row has fewer than 2*knn positive
-similarities (the variable is reassigned inside the loop); here every row uses its own
-min(knn, m), which is what the code does for the first such row.
+The published loop reassigns ``knn = min(knn, m)`` inside its row loop whenever a row has at most
+2*knn positive similarities, so every later row of that call searches and weights with the shrunk
+value. ``carry_knn=True`` reproduces this (the VisDA-2020 winner's code; the value resets at each
+call, i.e. each round); ``carry_knn=False`` (default) gives every row its own min(knn, m), which is
+what the code does for the first such row.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ _CHUNK_ELEMENTS = 1 << 22
 
 
 def knn_feature_smoothing(features: Any, reference: Any, *, knn: int = 50, beta: float = 0.03,
-                          alpha: float = 0.2, rounds: int = 1, use_gpu: str = "auto") -> np.ndarray:
+                          alpha: float = 0.2, rounds: int = 1, carry_knn: bool = False,
+                          use_gpu: str = "auto") -> np.ndarray:
     """Smooth ``features`` towards their neighbours in ``reference`` (which stays fixed).
 
     Args:
@@ -38,6 +41,8 @@ def knn_feature_smoothing(features: Any, reference: Any, *, knn: int = 50, beta:
         beta: softmax temperature of the positive weights (VisDA: 0.03).
         alpha: step size (0.2 in the published code).
         rounds: repetitions, each starting from the previous result (VisDA: 3).
+        carry_knn: carry a shrunk ``knn`` over to the later rows, as the published loop does (see the
+            module docstring).
         use_gpu: faiss device preference for the inner-product search.
 
     Returns:
@@ -54,20 +59,38 @@ def knn_feature_smoothing(features: Any, reference: Any, *, knn: int = 50, beta:
     index.add(ref)
     width = min(2 * knn, len(ref))
     for _ in range(rounds):
-        x = _smoothing_step(x, ref, index, knn, width, beta, alpha)
+        row_knn = _carried_knn(x, ref, knn) if carry_knn else None
+        x = _smoothing_step(x, ref, index, knn, width, beta, alpha, row_knn)
     return x
 
 
+def _carried_knn(x: np.ndarray, ref: np.ndarray, knn: int) -> np.ndarray:
+    """(N,) the ``knn`` each row uses in the published loop: ``k = min(k, m_i)`` whenever row i has
+    m_i <= 2k positive similarities to the reference, carried over to the later rows."""
+    step = max(1, _CHUNK_ELEMENTS // len(ref))
+    positives = np.concatenate([(x[s:s + step] @ ref.T > 0).sum(axis=1) for s in range(0, len(x), step)])
+    out = np.empty(len(x), dtype=np.int64)
+    k = knn
+    for i, m in enumerate(positives.tolist()):
+        if m <= 2 * k:
+            k = min(k, m)
+        out[i] = k
+    return out
+
+
 def _smoothing_step(x: np.ndarray, ref: np.ndarray, index: Any, knn: int, width: int, beta: float,
-                    alpha: float) -> np.ndarray:
+                    alpha: float, row_knn: np.ndarray | None = None) -> np.ndarray:
     out = x.copy()
     step = max(1, _CHUNK_ELEMENTS // width)
+    col = np.arange(width)[None, :]
     for start in range(0, len(x), step):
         sim, idx = index.search(x[start:start + step], width)       # descending similarity
         positive = (sim > 0) & (idx >= 0)
+        if row_knn is not None:  # the published loop searches only 2k neighbours with its carried k
+            positive &= col < 2 * row_knn[start:start + step, None]
         n_pos = positive.sum(axis=1)
-        k_row = np.minimum(knn, n_pos)[:, None]
-        col = np.arange(width)[None, :]
+        k_cap = knn if row_knn is None else row_knn[start:start + step]
+        k_row = np.minimum(k_cap, n_pos)[:, None]
         pos = col < k_row
         neg = (col >= k_row) & positive
         w_pos = np.where(pos, np.exp((sim - 1.0) / beta), 0.0)

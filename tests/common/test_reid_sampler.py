@@ -87,3 +87,21 @@ def test_an_identity_meets_varying_identities():
         sampler.set_epoch(epoch)
         met |= {pids[i] for batch in sampler if 0 in {pids[j] for j in batch} for i in batch}
     assert met == set(range(16))
+
+
+def test_cycling_batch_sampler_restarts_its_inner_sampler():
+    from common.reid.sampler import CyclingBatchSampler
+
+    inner = IdentitySampler([0, 0, 1, 1, 2, 2], num_identities=2, num_instances=2, seed=0)
+    per_epoch = len(inner)
+    cyc = CyclingBatchSampler(inner, per_epoch * 2 + 1)
+    cyc.set_epoch(3)
+    batches = list(cyc)
+    assert len(batches) == len(cyc) == per_epoch * 2 + 1
+    inner.set_epoch(3 * 1000)
+    first = list(inner)
+    inner.set_epoch(3 * 1000 + 1)
+    second = list(inner)
+    assert batches[:per_epoch] == first and batches[per_epoch:2 * per_epoch] == second
+    with pytest.raises(ValueError, match="num_batches must be >= 1"):
+        CyclingBatchSampler(inner, 0)

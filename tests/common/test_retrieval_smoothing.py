@@ -65,3 +65,36 @@ def test_smoothing_errors():
         knn_feature_smoothing(g[:, :2], g, knn=2)
     with pytest.raises(ValueError, match="beta must be > 0"):
         knn_feature_smoothing(g, g, knn=2, beta=0)
+
+
+def mergesetfeat_published(x, ref, beta, knn):
+    """The VisDA-2020 winner's ``mergesetfeat`` (utils/reid_metric.py) re-stated: ``knn`` is
+    reassigned inside the row loop and so carries over to the later rows."""
+    x = x.astype(np.float64).copy()
+    for i in range(len(x)):
+        sim = ref @ x[i]
+        cand, sim = ref[sim > 0], sim[sim > 0]
+        if len(sim) > 0:
+            order = np.argsort(-sim, kind="stable")
+            if len(sim) > 2 * knn:
+                sim, cand = sim[order[:2 * knn]], cand[order[:2 * knn]]
+            else:
+                sim, cand = sim[order], cand[order]
+                knn = min(knn, len(sim))
+            pos = np.exp((sim[:knn] - 1) / beta)
+            neg = np.ones(len(sim) - knn)
+            update = (pos / pos.sum()) @ cand[:knn] if knn else 0.0
+            if len(neg):
+                update = update - (neg / neg.sum()) @ cand[knn:]
+            x[i] += 0.2 * update
+            x[i] /= np.linalg.norm(x[i])
+    return x
+
+
+def test_carry_knn_equals_the_published_loop():
+    g, q = unit(5, 60, 4), unit(6, 60, 4)  # in 4-d about half of the 60 similarities are positive
+    positives = ((q @ g.T) > 0).sum(axis=1)
+    assert (positives[:-10] < 25).any()  # knn shrinks below 25 well before the last row
+    ours = knn_feature_smoothing(q, g, knn=25, beta=0.05, carry_knn=True)
+    np.testing.assert_allclose(ours, mergesetfeat_published(q, g, 0.05, 25), atol=2e-5)
+    assert not np.allclose(ours, knn_feature_smoothing(q, g, knn=25, beta=0.05), atol=1e-4)
