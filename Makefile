@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-slow demo clean-env
+.PHONY: setup test test-slow test-all demo clean-env
 
 setup:
 	bash scripts/setup.sh
@@ -13,8 +13,13 @@ test: setup
 	@$(PY) -m pytest -m "not slow" $(PYTEST_ARGS); rc=$$?; \
 	  [ $$rc -ne 5 ] || echo "[test] ERROR: pytest collected no tests" >&2; exit $$rc
 
+# The long tests (learning signals, equivalence at scale, torchrun), with the 20 slowest listed.
 test-slow: setup
-	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+	@$(PY) -m pytest -m slow --durations=20 $(PYTEST_ARGS); rc=$$?; \
+	  [ $$rc -ne 5 ] || echo "[test-slow] ERROR: pytest collected no tests" >&2; exit $$rc
+
+# Both suites, as CI runs them.
+test-all: test test-slow
 
 demo: setup
 	bash scripts/demo.sh

@@ -198,3 +198,10 @@ def config_from_args(args: argparse.Namespace, schema: Mapping | None = None) ->
     overrides = {**(args.overrides or {}), **(args.cfg_options or {})}
     return load_config(args.config, overrides, schema)
 
+
+def load_run_config(run_dir: str | Path, schema: Mapping | None = None, package: str = "this package") -> Config:
+    """The resolved config a run directory was trained with (its ``config.py``, checked against ``schema``)."""
+    path = Path(run_dir) / "config.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run directory of {package} (no config.py)")
+    return load_config(path, schema=schema)

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from mmengine.config import Config
 
-from common.config import load_config
+from common.config import load_run_config
 from common.reid.model import ReIDModel, build_reid_model
 from common.reid.run_weights import checkpoint_manager, load_model_weights, read_model_state, resolve_weights
 
@@ -44,10 +44,7 @@ def load_weights(model: ReIDModel, source: str | Path) -> list[str]:
 
 def run_config(run_dir: str | Path) -> Config:
     """The resolved config a run directory was trained with (its ``config.py``)."""
-    path = Path(run_dir) / "config.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run directory of reid_aicity (no config.py)")
-    return load_config(path, schema=DEFAULTS)
+    return load_run_config(run_dir, DEFAULTS, "reid_aicity")
 
 
 def model_from_run(run_dir: str | Path) -> tuple[ReIDModel, Config]:

@@ -1,0 +1,7 @@
+# Finetuning of the VisDA-2020 winner (configs/finetune.yml), ResNet50-IBN-a (IBN-Net release weights) at 384x128: from the adapted
+# run, with the camera-model distance subtracted before clustering and the outlier classes; evaluated
+# with the post-processing (camera projection, kNN smoothing, re-ranking, camera terms, topology).
+_base_ = ["./adaptation_resnet50_ibn_a_384x128.py"]
+stage = "finetune"
+model = dict(init_from="work_dirs/adaptation_resnet50_ibn_a_384x128")
+camera_model = "work_dirs/camera_resnet101_ibn_a"

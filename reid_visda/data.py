@@ -1,0 +1,267 @@
+"""From a config to the training sets, the retrieval sets and their loaders.
+
+Data come from the official re-organised trees (``common.person.load_bias_eliminate_tree``):
+the source (``data.source_dir``: PersonX, original or SPGAN-translated, with CamStyle copies), the
+unlabelled target training set (``data.target_dir``, with CamStyle copies) and the labelled validation
+/ anonymous test sets (``test_probe`` / ``test_gallery``).
+
+Loaders (the code's ``data/build.py``):
+
+* ``baseline_loader``: per step, a P x K batch of original source images and one of their CamStyle
+  copies (48 + 48), as two aligned loaders (``PairedLoader``); the CamStyle stream cycles.
+* ``adaptation_loader``: per step, 24 original and 72 CamStyle images; each of the two chunks comes
+  from the source or the target with ``adaptation.domain_probs`` (``DomainMixingBatchSampler``, the
+  code's ``Sampler_All``), so one chunk never mixes domains.
+* ``CamStyleMeanDataset``: a target image averaged pixel-wise with its CamStyle copies (the input of
+  the pseudo-labelling).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from common.distributed import DistInfo
+from common.person import BiasEliminateTree, load_bias_eliminate_tree
+from common.reid.dataset import ReIDDataset, ReIDItem, load_image
+from common.reid.sampler import CyclingBatchSampler, IdentitySampler
+from common.reid.transforms import build_test_transform, build_train_transform
+
+SOURCE, TARGET = 0, 1
+
+
+def tree_dir(cfg: Config, key: str) -> Path:
+    """``data.root / data.<key>`` (``key`` one of source_dir, target_dir, val_dir, test_dir)."""
+    sub = cfg.data[key]
+    if not sub:
+        raise ValueError(f"data.{key} is not set")
+    return Path(cfg.data.root) / sub
+
+
+def load_source(cfg: Config, camstyle: bool = True) -> BiasEliminateTree:
+    """The source tree (``data.source_transferred`` images; with CamStyle copies if ``camstyle``)."""
+    return load_bias_eliminate_tree(tree_dir(cfg, "source_dir"), transferred=cfg.data.source_transferred,
+                                    require_camstyle=camstyle, group_sizes=tuple(cfg.data.camstyle_group_sizes))
+
+
+def load_target(cfg: Config, camstyle: bool = True) -> BiasEliminateTree:
+    """The target training tree (original images; with CamStyle copies if ``camstyle``)."""
+    return load_bias_eliminate_tree(tree_dir(cfg, "target_dir"), transferred="original", require_camstyle=camstyle,
+                                    group_sizes=tuple(cfg.data.camstyle_group_sizes))
+
+
+@dataclass
+class RetrievalSet:
+    """Queries and gallery of a split (``val``: labelled; ``test``: anonymous, pid 0 everywhere)."""
+
+    query: list[ReIDItem]
+    gallery: list[ReIDItem]
+    name: str
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """``q_pids``, ``g_pids``, ``q_cams``, ``g_cams`` as int64 arrays."""
+        def col(items, field):
+            return np.asarray([getattr(item, field) for item in items], dtype=np.int64)
+        return {"q_pids": col(self.query, "pid"), "g_pids": col(self.gallery, "pid"),
+                "q_cams": col(self.query, "camid"), "g_cams": col(self.gallery, "camid")}
+
+
+def load_retrieval_set(cfg: Config, split: str) -> RetrievalSet:
+    """``split`` ``"val"`` (``data.val_dir``) or ``"test"`` (``data.test_dir``)."""
+    if split not in ("val", "test"):
+        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
+    tree = load_bias_eliminate_tree(eval_root=tree_dir(cfg, f"{split}_dir"))
+    return RetrievalSet(tree.query, tree.gallery, split)
+
+
+def train_transform(cfg: Config):
+    i = cfg.input
+    return build_train_transform(i.size_train, flip_prob=i.flip_prob, padding=i.padding, erasing_prob=i.erasing_prob,
+                                 erasing_value=i.pixel_mean, erasing_sampling=i.erasing_sampling,
+                                 erasing_scale=i.erasing_scale, erasing_ratio=i.erasing_ratio,
+                                 interpolation=i.interpolation)
+
+
+def test_transform(cfg: Config):
+    return build_test_transform(cfg.input.size_test, interpolation=cfg.input.interpolation)
+
+
+def test_loader(cfg: Config, items: Sequence[ReIDItem] | Dataset, transform=None) -> DataLoader:
+    dataset = items if isinstance(items, Dataset) else ReIDDataset(items, transform or test_transform(cfg),
+                                                                   name="evaluation images")
+    return DataLoader(dataset, batch_size=cfg.test.ims_per_batch, shuffle=False, num_workers=cfg.data.num_workers)
+
+
+class CamStyleMeanDataset(Dataset):
+    """Each image averaged pixel-wise with its CamStyle copies (``CamStyleImageDataset``): all are resized
+    (bilinear) to ``size`` = (H, W), averaged in uint8 and passed through ``transform``.
+
+    ``dataset[i]`` is a dict like ``ReIDDataset``'s (``img``, ``pid``, ``camid``, ``index``, ``path``).
+    """
+
+    def __init__(self, items: Sequence[ReIDItem], camstyle: Sequence[ReIDItem], groups: Sequence[Sequence[int]],
+                 size: Sequence[int], transform=None) -> None:
+        if len(groups) != len(items):
+            raise ValueError(f"{len(items)} images but {len(groups)} CamStyle groups")
+        self.items, self.camstyle, self.groups = list(items), list(camstyle), list(groups)
+        self.size, self.transform = (int(size[1]), int(size[0])), transform
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _pixels(self, path: str) -> np.ndarray:
+        return np.asarray(load_image(path).resize(self.size, Image.BILINEAR), dtype=np.float64)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        item = self.items[index]
+        stack = [self._pixels(item.img_path)] + [self._pixels(self.camstyle[j].img_path) for j in self.groups[index]]
+        img = Image.fromarray(np.mean(stack, axis=0).astype(np.uint8))
+        if self.transform is not None:
+            img = self.transform(img)
+        return {"img": img, "pid": item.pid, "camid": item.camid, "index": index, "path": item.img_path}
+
+
+class PairedLoader:
+    """Two loaders read in lock-step: yields ``{"original": batch, "camstyle": batch}``; its length is
+    the first loader's, and ``set_epoch`` reaches both batch samplers."""
+
+    def __init__(self, original: DataLoader, camstyle: DataLoader) -> None:
+        self.original, self.camstyle = original, camstyle
+
+    def set_epoch(self, epoch: int) -> None:
+        for loader in (self.original, self.camstyle):
+            loader.batch_sampler.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.original)
+
+    def __iter__(self) -> Iterator[dict[str, dict]]:
+        for original, camstyle in zip(self.original, self.camstyle):
+            yield {"original": original, "camstyle": camstyle}
+
+
+def training_loader(cfg: Config, dataset: Dataset, batch_sampler: Sampler) -> DataLoader:
+    workers = cfg.data.num_workers
+    return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=workers, persistent_workers=workers > 0)
+
+
+def identity_batch_sampler(pids: Sequence[int], batch: int, cfg: Config, info: DistInfo, seed: int) -> IdentitySampler:
+    k = cfg.sampler.num_instances
+    if batch % k:
+        raise ValueError(f"a batch of {batch} images cannot hold whole identities of sampler.num_instances={k}")
+    return IdentitySampler(pids, batch // k, k, seed=seed, rank=info.rank, world_size=info.world_size)
+
+
+def baseline_loader(cfg: Config, tree: BiasEliminateTree, info: DistInfo) -> PairedLoader | DataLoader:
+    """The baseline's batches: ``ims_per_batch / 2`` original + as many CamStyle images
+    (``data.camstyle``), or ``ims_per_batch`` original images."""
+    transform = train_transform(cfg)
+    total = cfg.solver.ims_per_batch
+    original = ReIDDataset(tree.train, transform, num_classes=tree.num_train_pids, name="source images")
+    if not cfg.data.camstyle:
+        return training_loader(cfg, original, identity_batch_sampler(original.pids, total, cfg, info, cfg.seed))
+    camstyle = ReIDDataset(tree.camstyle, transform, num_classes=tree.num_train_pids, name="source CamStyle images")
+    first = identity_batch_sampler(original.pids, total // 2, cfg, info, cfg.seed)
+    second = CyclingBatchSampler(identity_batch_sampler(camstyle.pids, total - total // 2, cfg, info, cfg.seed + 1),
+                                 len(first))
+    return PairedLoader(training_loader(cfg, original, first), training_loader(cfg, camstyle, second))
+
+
+class DomainMixingBatchSampler(Sampler[list[int]]):
+    """Batches drawn chunk by chunk from several domains (the code's ``Sampler_All``).
+
+    Before each step a domain ``d`` is drawn with ``probs`` (the same draw on every process), and the
+    batch is the next batch of domain ``d``'s identity sampler (which cycles through its own epochs),
+    its indices shifted by ``offsets[d]`` (the domain's first index in the concatenated dataset).
+
+    Args:
+        samplers: one ``IdentitySampler`` per domain (each already splits its batches over processes).
+        offsets: first dataset index of each domain.
+        probs: probability of each domain per step.
+        num_batches: steps per epoch.
+        seed: base seed of the domain draws (epoch ``e`` uses ``(seed, e)``).
+    """
+
+    def __init__(self, samplers: Sequence[IdentitySampler], offsets: Sequence[int], probs: Sequence[float],
+                 num_batches: int, seed: int = 0) -> None:
+        if not len(samplers) == len(offsets) == len(probs):
+            raise ValueError("samplers, offsets and probs need one entry per domain")
+        probs = np.asarray(probs, dtype=np.float64)
+        if (probs < 0).any() or not np.isclose(probs.sum(), 1.0):
+            raise ValueError(f"domain probabilities must be >= 0 and sum to 1, got {probs.tolist()}")
+        if num_batches < 1:
+            raise ValueError(f"num_batches must be >= 1, got {num_batches}")
+        self.samplers, self.offsets, self.probs = list(samplers), list(offsets), probs
+        self.num_batches, self.seed, self.epoch = num_batches, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def domains(self) -> np.ndarray:
+        """``[num_batches]`` the domain of each step of the current epoch."""
+        return np.random.default_rng([self.seed, self.epoch]).choice(len(self.probs), self.num_batches, p=self.probs)
+
+    def _stream(self, d: int) -> Iterator[list[int]]:
+        cycle = 0
+        while True:
+            self.samplers[d].set_epoch(self.epoch * 1000 + cycle)
+            yield from self.samplers[d]
+            cycle += 1
+
+    def __iter__(self) -> Iterator[list[int]]:
+        streams = [self._stream(d) for d in range(len(self.samplers))]
+        for d in self.domains():
+            yield [self.offsets[d] + i for i in next(streams[d])]
+
+
+@dataclass
+class DomainItems:
+    """The labelled training items of one domain: originals and CamStyle copies (pids ``0..C-1``)."""
+
+    original: list[ReIDItem]
+    camstyle: list[ReIDItem]
+
+
+def adaptation_loader(cfg: Config, domains: Sequence[DomainItems], info: DistInfo, epoch_images: int) -> PairedLoader:
+    """The adaptation batches: ``original_fraction`` of ``ims_per_batch`` original images and the rest
+    CamStyle copies, each chunk from one domain; ``extra`` of every item is its domain index.
+
+    ``epoch_images``: images per epoch (the code: the larger domain's image count), so there are
+    ``epoch_images // original chunk`` steps per epoch.
+    """
+    a = cfg.adaptation
+    total = cfg.solver.ims_per_batch
+    sizes = {"original": int(round(total * a.original_fraction))}
+    sizes["camstyle"] = total - sizes["original"]
+    num_batches = max(1, epoch_images // sizes["original"])
+    transform = train_transform(cfg)
+    loaders = {}
+    for n, part in enumerate(("original", "camstyle")):
+        items, offsets, samplers = [], [], []
+        for d, dom in enumerate(domains):
+            part_items = getattr(dom, part)
+            offsets.append(len(items))
+            items += [item._replace(extra=d) for item in part_items]
+            samplers.append(identity_batch_sampler([item.pid for item in part_items], sizes[part], cfg, info,
+                                              cfg.seed + 10 * d + n))
+        dataset = ReIDDataset(items, transform, name=f"adaptation {part} images")
+        sampler = DomainMixingBatchSampler(samplers, offsets, a.domain_probs, num_batches, seed=cfg.seed + n)
+        loaders[part] = training_loader(cfg, dataset, sampler)
+    return PairedLoader(loaders["original"], loaders["camstyle"])
+
+
+def batch_domain(batch: dict) -> int:
+    """The domain of a batch built by ``adaptation_loader`` (every item carries the same one)."""
+    domains = torch.as_tensor(batch["extra"])
+    if not bool((domains == domains[0]).all()):
+        raise ValueError("a training batch mixes domains; batches must come from DomainMixingBatchSampler")
+    return int(domains[0])
