@@ -104,9 +104,10 @@ class GANImageDataset(Dataset):
 class StepSampler(Sampler):
     """``(index, augmentation_seed)`` for every image of iterations ``start .. stop - 1``.
 
-    Iteration ``s`` of epoch ``e = s // iters_per_epoch`` takes the next ``batch_size`` positions of
-    epoch ``e``'s shuffled order (a fresh permutation of the set each time the positions run past its
-    end), so each epoch visits the images without replacement.
+    Iteration ``s`` of epoch ``e = s // iters_per_epoch`` takes the next ``batch_size * world_size``
+    positions of epoch ``e``'s shuffled order (a fresh permutation of the set each time the positions run
+    past its end), so each epoch visits the images without replacement; under ``torchrun`` process
+    ``rank`` takes every ``world_size``-th of them, so the processes share one global batch.
 
     Args:
         num_items: size of the image set.
@@ -115,15 +116,19 @@ class StepSampler(Sampler):
         seed: the run's seed.
         salt: distinguishes image sets sampled in the same run (e.g. 0 = source, 1 = target).
         start, stop: the iterations to cover.
+        rank, world_size: this process's share of each global batch.
     """
 
     def __init__(self, num_items: int, batch_size: int, iters_per_epoch: int, seed: int, salt: int,
-                 start: int, stop: int) -> None:
+                 start: int, stop: int, rank: int = 0, world_size: int = 1) -> None:
         if num_items < 1 or batch_size < 1 or iters_per_epoch < 1:
             raise ValueError(f"StepSampler needs images, batch_size and iters_per_epoch >= 1, got "
                              f"{num_items}, {batch_size}, {iters_per_epoch}")
         self.num_items, self.batch_size, self.iters_per_epoch = num_items, batch_size, iters_per_epoch
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is outside [0, {world_size})")
         self.seed, self.salt, self.start, self.stop = seed, salt, start, stop
+        self.rank, self.world_size = rank, world_size
 
     def __len__(self) -> int:
         return max(0, self.stop - self.start) * self.batch_size
@@ -134,20 +139,21 @@ class StepSampler(Sampler):
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         cache: dict[tuple[int, int], torch.Tensor] = {}
+        width = self.batch_size * self.world_size
         for step in range(self.start, self.stop):
             epoch, k = divmod(step, self.iters_per_epoch)
-            for j in range(self.batch_size):
-                chunk, pos = divmod(k * self.batch_size + j, self.num_items)
+            for j in range(self.rank, width, self.world_size):
+                chunk, pos = divmod(k * width + j, self.num_items)
                 if (epoch, chunk) not in cache:
                     cache = {(epoch, chunk): self._permutation(epoch, chunk)}
                 yield int(cache[epoch, chunk][pos]), _mix(self.seed, self.salt, step, j, 1)
 
 
 def step_loader(dataset: GANImageDataset, batch_size: int, iters_per_epoch: int, seed: int, salt: int,
-                start: int, stop: int, num_workers: int = 0) -> DataLoader:
+                start: int, stop: int, num_workers: int = 0, rank: int = 0, world_size: int = 1) -> DataLoader:
     """Batches for iterations ``start .. stop - 1`` (see ``StepSampler``); the loader's own generator
     is fixed so creating it draws nothing from torch's global random state."""
-    sampler = StepSampler(len(dataset), batch_size, iters_per_epoch, seed, salt, start, stop)
+    sampler = StepSampler(len(dataset), batch_size, iters_per_epoch, seed, salt, start, stop, rank, world_size)
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers,
                       generator=torch.Generator().manual_seed(seed), drop_last=False)
 

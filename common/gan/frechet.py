@@ -69,7 +69,8 @@ def frechet_distance(images_a: Iterable[torch.Tensor], images_b: Iterable[torch.
     encoder = encoder if encoder is not None else ColourTextureDescriptor()
     if not isinstance(encoder, (FeatureEncoder, ColourTextureDescriptor)):
         encoder = FeatureEncoder(encoder, tuple(first.shape[-2:]))
-    metric = FrechetInceptionDistance(feature=encoder).to(device)
+    # Both image sets are local to this process: no gathering over a torchrun process group.
+    metric = FrechetInceptionDistance(feature=encoder, sync_on_compute=False).to(device)
     sets = ((itertools.chain([first], batches_a), True),
             ([images_b] if isinstance(images_b, torch.Tensor) else images_b, False))
     with torch.no_grad():

@@ -5,7 +5,9 @@ images keep their labels); ``method=stargan`` learns one generator over the came
 (CamStyle). The run directory receives the resolved ``config.py``, ``run.log``, ``metrics.jsonl``,
 TensorBoard events, ``samples/iter_*.png`` (inputs and their translations), ``checkpoints/`` and, after
 training, the Fréchet domain distances (``tables/domain_distance.md|json``) and ``results.json``.
-``python -m common.gan.generate <run dir>`` then writes the translated image set.
+``python -m common.gan.generate <run dir>`` then writes the translated image set. Multi-process training:
+``torchrun --nproc_per_node=K -m common.gan.train <config>`` (``train.batch_size`` images per process and
+iteration; gradients averaged over the processes, see ``common.gan.data_parallel``).
 """
 from __future__ import annotations
 
@@ -20,9 +22,11 @@ from torch import nn
 
 from ..checkpoint import CheckpointManager
 from ..config import add_config_arguments, config_from_args, parse_config_args, work_dir_from_args
-from ..device import resolve_device, seed_everything
+from ..device import seed_everything
+from ..distributed import DistInfo, barrier, cleanup_distributed, init_distributed
 from ..runlog import RunLogger, read_metrics
 from .colour_texture import ColourTextureDescriptor
+from .data_parallel import GradientAveraging
 from .datasets import GANImageDataset, eval_loader, step_loader
 from .defaults import DEFAULTS, METHODS
 from .domain_distance import spgan_domain_distances, stargan_domain_distances
@@ -72,26 +76,29 @@ def build_translator(cfg: Config, camera_ids: list[int] | None = None) -> SPGAN 
                    c.discriminator.num_layers, c.lambda_cls, c.lambda_rec, c.lambda_gp, c.n_critic, c.target_label)
 
 
-def _iters_per_epoch(cfg: Config, folders: dict[str, list[ImageRecord]]) -> int:
-    """``train.iters_per_epoch``, or one pass over the smallest image set."""
+def _iters_per_epoch(cfg: Config, folders: dict[str, list[ImageRecord]], world_size: int = 1) -> int:
+    """``train.iters_per_epoch``, or one pass over the smallest image set (``world_size`` processes each
+    take ``train.batch_size`` images per iteration)."""
     if cfg.train.iters_per_epoch is not None:
         return int(cfg.train.iters_per_epoch)
     smallest = min(len(records) for records in folders.values())
-    if smallest < cfg.train.batch_size:
-        raise ValueError(f"train.batch_size={cfg.train.batch_size} is larger than the smallest image set "
-                         f"({smallest} images); lower it or set train.iters_per_epoch")
-    return smallest // cfg.train.batch_size
+    batch = cfg.train.batch_size * world_size
+    if smallest < batch:
+        raise ValueError(f"train.batch_size={cfg.train.batch_size} x {world_size} process(es) is larger than the "
+                         f"smallest image set ({smallest} images); lower it or set train.iters_per_epoch")
+    return smallest // batch
 
 
-def _batches(cfg: Config, folders: dict[str, list[ImageRecord]], iters_per_epoch: int):
+def _batches(cfg: Config, folders: dict[str, list[ImageRecord]], iters_per_epoch: int, info: DistInfo):
     """``batches(start, stop)`` for the trainer: ``{"source", "target"}`` images (SPGAN) or
-    ``{"img", "camera"}`` (StarGAN), one seeded loader per image set."""
+    ``{"img", "camera"}`` (StarGAN), one seeded loader per image set (this process's share)."""
     d = cfg.data
     datasets = {name: GANImageDataset(records, d.size, d.load_size, d.flip) for name, records in folders.items()}
 
     def batches(start: int, stop: int) -> Iterator[dict[str, torch.Tensor]]:
         loaders = [step_loader(datasets[name], cfg.train.batch_size, iters_per_epoch, cfg.seed, salt, start, stop,
-                               d.num_workers) for salt, name in enumerate(METHOD_FOLDERS[cfg.method])]
+                               d.num_workers, info.rank, info.world_size)
+                   for salt, name in enumerate(METHOD_FOLDERS[cfg.method])]
         for parts in zip(*loaders):
             if cfg.method == "spgan":
                 yield {"source": parts[0]["img"], "target": parts[1]["img"]}
@@ -133,13 +140,14 @@ def run_gan_training(cfg: Config, work_dir: str | Path, resume: bool = False,
 
     Returns:
         ``{"method", "iterations", "train_seconds", "losses": {"start": {...}, "end": {...}},
-        "domain_distance": [rows]}`` (also saved as ``results.json``).
+        "domain_distance": [rows]}`` (also saved as ``results.json``); ``{}`` on ranks other than 0.
     """
     check_config(cfg)
     folders = scan_folders(cfg)  # before anything is built: a bad folder fails in seconds
-    device = resolve_device(cfg.device)
-    seed_everything(cfg.seed, cfg.deterministic)
-    ipe = _iters_per_epoch(cfg, folders)
+    info = init_distributed(cfg.device)
+    device = info.device
+    seed_everything(cfg.seed, cfg.deterministic)  # the same initial weights in every process
+    ipe = _iters_per_epoch(cfg, folders, info.world_size)
     cameras = sorted({r.camera for r in folders["train"]}) if cfg.method == "stargan" else None
     if cameras is not None and len(cameras) < 2:
         raise ValueError(f"data.train: StarGAN needs images of at least two cameras, found cameras {cameras}; "
@@ -147,6 +155,8 @@ def run_gan_training(cfg: Config, work_dir: str | Path, resume: bool = False,
     model = build_translator(cfg, cameras).to(device)
     section = cfg[cfg.method]
     optimizers = model.build_optimizers(section.optim.lr, section.optim.betas)
+    if info.is_distributed:
+        optimizers = {name: GradientAveraging(opt) for name, opt in optimizers.items()}
     schedule = Schedule(cfg.train.epochs, ipe, section.optim.lr, section.optim.lr_policy, section.optim.decay_epochs)
     try:
         lr_factor(schedule.lr_policy, 0, schedule.epochs, schedule.decay_epochs or 0, ipe)
@@ -156,17 +166,21 @@ def run_gan_training(cfg: Config, work_dir: str | Path, resume: bool = False,
         fixed = (_fixed_images(cfg, folders["source"], device), _fixed_images(cfg, folders["target"], device))
     else:
         fixed = (_fixed_images(cfg, folders["train"], device),)
-    trainer = TranslatorTrainer(model, optimizers, _batches(cfg, folders, ipe), lambda: model.sample_columns(*fixed),
-                                schedule, device=device,
+    trainer = TranslatorTrainer(model, optimizers, _batches(cfg, folders, ipe, info),
+                                lambda: model.sample_columns(*fixed), schedule, device=device,
                                 checkpoints=CheckpointManager(Path(work_dir) / "checkpoints", cfg.train.keep_last),
                                 samples_dir=Path(work_dir) / "samples", log_every=cfg.train.log_every,
-                                sample_every=cfg.train.sample_every, checkpoint_every=cfg.train.checkpoint_every)
+                                sample_every=cfg.train.sample_every, checkpoint_every=cfg.train.checkpoint_every,
+                                is_main=info.is_main)
     start = trainer.resume() if resume else 0
-    with RunLogger(work_dir, cfg, resume_step=start if resume else None) as run:
+    with RunLogger(work_dir, cfg, rank=info.rank, resume_step=start if resume else None) as run:
         run.info(f"{cfg.method}: {', '.join(f'{k} {len(v)} images' for k, v in folders.items())}; "
-                 f"{schedule.total} iterations ({schedule.epochs} epochs x {ipe}), device {device}"
-                 + (f"; resumed at iteration {start}" if start else ""))
+                 f"{schedule.total} iterations ({schedule.epochs} epochs x {ipe}), device {device}, "
+                 f"{info.world_size} process(es)" + (f"; resumed at iteration {start}" if start else ""))
         seconds = trainer.fit(run, start)
+        barrier()
+        if not info.is_main:  # rank 0 measures and records the run
+            return {}
         results: dict[str, Any] = {"method": cfg.method, "iterations": schedule.total,
                                    "train_seconds": round(seconds, 2), "losses": _loss_summary(run.metrics_path)}
         if cfg.evaluate.enabled:
@@ -196,7 +210,10 @@ def measure_domain_distance(cfg: Config, model: SPGAN | StarGAN, folders: dict[s
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_config_args(build_parser(), argv)
     cfg = config_from_args(args, schema=DEFAULTS)
-    return run_gan_training(cfg, work_dir_from_args(args), resume=args.resume)
+    try:
+        return run_gan_training(cfg, work_dir_from_args(args), resume=args.resume)
+    finally:
+        cleanup_distributed()
 
 
 if __name__ == "__main__":

@@ -63,13 +63,15 @@ class TranslatorTrainer:
             record equals an uninterrupted one).
         sample_every: iterations between sample grids (0: none).
         checkpoint_every: iterations between checkpoints; the last iteration is always saved.
+        is_main: this process writes the checkpoints and sample grids (rank 0 under ``torchrun``).
     """
 
     def __init__(self, model: nn.Module, optimizers: Mapping[str, torch.optim.Optimizer],
                  batches: Callable[[int, int], Iterable[dict[str, torch.Tensor]]],
                  sample_columns: Callable[[], Sequence[torch.Tensor]], schedule: Schedule, *,
                  device: torch.device, checkpoints: CheckpointManager, samples_dir: str | Path,
-                 log_every: int = 10, sample_every: int = 500, checkpoint_every: int = 1000) -> None:
+                 log_every: int = 10, sample_every: int = 500, checkpoint_every: int = 1000,
+                 is_main: bool = True) -> None:
         if log_every < 1 or checkpoint_every < 1 or checkpoint_every % log_every:
             raise ValueError(f"train.checkpoint_every ({checkpoint_every}) must be a positive multiple of "
                              f"train.log_every ({log_every})")
@@ -80,6 +82,7 @@ class TranslatorTrainer:
         self.sample_columns, self.schedule, self.device = sample_columns, schedule, device
         self.checkpoints, self.samples_dir = checkpoints, Path(samples_dir)
         self.log_every, self.sample_every, self.checkpoint_every = log_every, sample_every, checkpoint_every
+        self.is_main = is_main
 
     def _components(self) -> dict[str, object]:
         """What a checkpoint holds: the translator (with its extra state) and every optimizer."""
@@ -128,9 +131,9 @@ class TranslatorTrainer:
                 logger.log_metrics(done, epoch=epoch, lr=lr, **means)
                 bar.set_postfix({k: f"{v:.3f}" for k, v in means.items() if k.endswith("total")})
                 sums, counts = {}, {}
-            if self.sample_every and (done % self.sample_every == 0 or done == s.total):
+            if self.is_main and self.sample_every and (done % self.sample_every == 0 or done == s.total):
                 self.save_samples(done)
-            if done % self.checkpoint_every == 0 or done == s.total:
+            if self.is_main and (done % self.checkpoint_every == 0 or done == s.total):
                 self.checkpoints.save(done, **self._components())
             bar.update(1)
         bar.close()
