@@ -5,11 +5,12 @@ pseudo-labelled target at once, one classifier per domain.
 * The network starts from the previous stage (``model.init_from``: the baseline for adaptation, the
   adapted model for finetune) without its classifiers; the target classifier has ``top_clusters`` rows
   (+ the outlier classes in finetune) and a fixed lr.
-* Before the first epoch and after every ``pseudo_label_every`` epochs, the target images are
-  pseudo-labelled (``pseudo_labels``) from the current network's features of each image averaged with
-  its CamStyle copies; finetune also subtracts the camera-model distance and adds outlier classes.
-  Each round's labels are kept in ``pseudo_labels/epoch_<e>.npz`` (and a quality record where the
-  target file names carry identities, e.g. the synthetic data).
+* Before the first epoch (and, with ``adaptation.relabel="every"``, the report's variant, after every
+  ``pseudo_label_every`` epochs; the official code trains on its first labels throughout), the target
+  images are pseudo-labelled (``pseudo_labels``) from the current network's features of each image
+  averaged with its CamStyle copies; finetune also subtracts the camera-model distance and adds outlier
+  classes. Each round's labels are kept in ``pseudo_labels/epoch_<e>.npz`` (and a quality record where
+  the target file names carry identities, e.g. the synthetic data).
 * Every step holds 24 original and 72 CamStyle images, each chunk from the source or the target with
   probability 0.5 (``data.adaptation_loader``), and the losses of a chunk go to its domain's classifier.
 
@@ -33,12 +34,15 @@ from common.reid.features import extract_features
 from common.runlog import RunLogger
 
 from .camera_model import load_camera_model
-from .data import (SOURCE, TARGET, CamStyleMeanDataset, DomainItems, adaptation_loader, load_source, load_target,
+from .data import (TARGET, CamStyleMeanDataset, DomainItems, adaptation_loader, load_source, load_target,
                    test_transform)
 from .models import BiasEliminateNet, build_bias_eliminate_net, load_backbone_and_embedding
 from .pseudo_labels import (assign_pseudo_labels, clustering_distance, dbscan_labels, num_target_classes,
                             pseudo_label_quality)
 from .trainer import build_trainer
+
+
+RELABEL_MODES = ("initial", "every")
 
 
 def _mean_image_loader(cfg: Config, target: BiasEliminateTree) -> DataLoader:
@@ -125,10 +129,13 @@ def run_adaptation(cfg: Config, run: RunLogger, info: DistInfo, resume: bool = F
                             domains_in_batch=True)
     run.info(f"{cfg.stage}: {len(source.train)} source images of {source.num_train_pids} identities, "
              f"{len(target.train)} target images, target classifier of {classes[TARGET]} classes")
+    if a.relabel not in RELABEL_MODES:
+        raise ValueError(f"unknown adaptation.relabel '{a.relabel}': choose one of {', '.join(RELABEL_MODES)}")
+    every = a.pseudo_label_every if a.relabel == "every" else cfg.solver.max_epochs
     start = trainer.resume() if resume else 0
     for epoch in range(start, cfg.solver.max_epochs):
-        if epoch == start or epoch % a.pseudo_label_every == 0:
-            round_start = epoch - epoch % a.pseudo_label_every
+        if epoch == start or epoch % every == 0:
+            round_start = epoch - epoch % every
             labels = _round_labels(model, cfg, target, info, run, camera_model, round_start)
             quality = pseudo_label_quality(labels, np.asarray([item.pid for item in target.train]))
             shown = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in quality.items())
@@ -136,8 +143,7 @@ def run_adaptation(cfg: Config, run: RunLogger, info: DistInfo, resume: bool = F
             run.log_metrics(trainer.step, epoch=epoch, **{f"pseudo_{k}": v for k, v in quality.items()})
             domains = [DomainItems(source.train, source.camstyle), labelled_target(target, labels)]
             _check_enough_classes(domains[TARGET], cfg)
-            epoch_images = max(len(domains[SOURCE].original), len(domains[TARGET].original))
-            trainer.loader = adaptation_loader(cfg, domains, info, epoch_images)
+            trainer.loader = adaptation_loader(cfg, domains, info)
         means = trainer.train_epoch(epoch)
         lr = trainer.optimizer.param_groups[0]["lr"]
         trainer.scheduler.step()

@@ -31,7 +31,7 @@ from common.reid.model import ReIDModel
 from common.reid.trainer import ReIDTrainer
 from common.runlog import RunLogger
 
-from .data import (identity_batch_sampler, load_retrieval_set, load_target, test_loader, test_transform,
+from .data import (epoch_batch_sampler, load_target, test_loader, test_transform,
                    train_transform, training_loader)
 from .models import build_reid_net, load_backbone_and_embedding, model_from_run
 from .trainer import build_trainer
@@ -72,8 +72,8 @@ def train_camera_model(cfg: Config, run: RunLogger, info: DistInfo, resume: bool
     if info.is_main:
         write_json(run.dir / CLASSES_FILE, classes)
     dataset = ReIDDataset(items, train_transform(cfg), num_classes=len(classes), name="camera-labelled target")
-    sampler = identity_batch_sampler(dataset.pids, cfg.solver.ims_per_batch, cfg, info, cfg.seed)
-    loader = training_loader(cfg, dataset, sampler)
+    loader = training_loader(cfg, dataset, epoch_batch_sampler(dataset.pids, cfg.solver.ims_per_batch, cfg, info,
+                                                               cfg.seed))
     model = build_reid_net(cfg, len(classes))
     if cfg.model.init_from:
         load_backbone_and_embedding(model, cfg.model.init_from)
@@ -108,11 +108,3 @@ def load_camera_model(run_dir: str | Path) -> tuple[ReIDModel, Config]:
     if cfg.stage != "camera":
         raise ValueError(f"{run_dir} is a '{cfg.stage}' run, not a camera model (stage 'camera')")
     return model, cfg
-
-
-def camera_accuracy(model: ReIDModel, cfg: Config, device: torch.device, classes: Sequence[int]) -> float:
-    """Fraction of the validation images whose camera class the model predicts."""
-    val = load_retrieval_set(cfg, "val")
-    items = relabel_cameras(val.query + val.gallery, classes)
-    _, preds = camera_outputs(model, items, cfg, device, view="original")
-    return float(np.mean(preds == np.asarray([item.camid for item in items])))

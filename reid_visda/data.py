@@ -8,7 +8,11 @@ unlabelled target training set (``data.target_dir``, with CamStyle copies) and t
 Loaders (the code's ``data/build.py``):
 
 * ``baseline_loader``: per step, a P x K batch of original source images and one of their CamStyle
-  copies (48 + 48), as two aligned loaders (``PairedLoader``); the CamStyle stream cycles.
+  copies (48 + 48), as two aligned loaders (``PairedLoader``); the CamStyle stream cycles. P x K batches
+  are composed as the code's ``RandomIdentitySampler_ImgUniform`` does (``sampler.kind``) and an epoch
+  has as many steps as the code's DataLoader counts; each epoch restarts the samplers' passes (the code's
+  ``cycle()`` carries a pass over into the next epoch, and ``Sampler_All`` never serves the last chunk
+  of a pass).
 * ``adaptation_loader``: per step, 24 original and 72 CamStyle images; each of the two chunks comes
   from the source or the target with ``adaptation.domain_probs`` (``DomainMixingBatchSampler``, the
   code's ``Sampler_All``), so one chunk never mixes domains.
@@ -30,7 +34,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from common.distributed import DistInfo
 from common.person import BiasEliminateTree, load_bias_eliminate_tree
 from common.reid.dataset import ReIDDataset, ReIDItem, load_image
-from common.reid.sampler import CyclingBatchSampler, IdentitySampler
+from common.reid.sampler import CyclingBatchSampler, IdentitySampler, RandomIdentitySampler, estimated_images
 from common.reid.transforms import build_test_transform, build_train_transform
 
 SOURCE, TARGET = 0, 1
@@ -151,25 +155,48 @@ def training_loader(cfg: Config, dataset: Dataset, batch_sampler: Sampler) -> Da
     return DataLoader(dataset, batch_sampler=batch_sampler, num_workers=workers, persistent_workers=workers > 0)
 
 
+SAMPLER_KINDS = ("official", "balanced")
+
+
 def identity_batch_sampler(pids: Sequence[int], batch: int, cfg: Config, info: DistInfo, seed: int) -> IdentitySampler:
+    """P x K batches of ``batch`` images: ``sampler.kind`` "official" (reid-strong-baseline's composition,
+    ``RandomIdentitySampler``) or "balanced" (``IdentitySampler``)."""
     k = cfg.sampler.num_instances
     if batch % k:
         raise ValueError(f"a batch of {batch} images cannot hold whole identities of sampler.num_instances={k}")
-    return IdentitySampler(pids, batch // k, k, seed=seed, rank=info.rank, world_size=info.world_size)
+    if cfg.sampler.kind not in SAMPLER_KINDS:
+        raise ValueError(f"unknown sampler.kind '{cfg.sampler.kind}': choose one of {', '.join(SAMPLER_KINDS)}")
+    kind = RandomIdentitySampler if cfg.sampler.kind == "official" else IdentitySampler
+    return kind(pids, batch // k, k, seed=seed, rank=info.rank, world_size=info.world_size)
+
+
+def epoch_images(pids: Sequence[int], cfg: Config) -> int:
+    """Images per epoch of a training set: the official loaders' estimate (``estimated_images``) or, for
+    the balanced sampler, every image."""
+    return estimated_images(pids, cfg.sampler.num_instances) if cfg.sampler.kind == "official" else len(pids)
+
+
+def epoch_batch_sampler(pids: Sequence[int], batch: int, cfg: Config, info: DistInfo, seed: int,
+                        num_batches: int | None = None) -> CyclingBatchSampler:
+    """``identity_batch_sampler`` cycled to ``num_batches`` steps per epoch (default: the epoch's images over
+    ``batch``, rounded up, as the official DataLoader counts them)."""
+    if num_batches is None:
+        num_batches = -(-epoch_images(pids, cfg) // batch)
+    return CyclingBatchSampler(identity_batch_sampler(pids, batch, cfg, info, seed), num_batches)
 
 
 def baseline_loader(cfg: Config, tree: BiasEliminateTree, info: DistInfo) -> PairedLoader | DataLoader:
     """The baseline's batches: ``ims_per_batch / 2`` original + as many CamStyle images
-    (``data.camstyle``), or ``ims_per_batch`` original images."""
+    (``data.camstyle``), or ``ims_per_batch`` original images. An epoch is one pass over the original
+    images (their estimated count, see ``epoch_images``); the CamStyle stream follows it."""
     transform = train_transform(cfg)
     total = cfg.solver.ims_per_batch
     original = ReIDDataset(tree.train, transform, num_classes=tree.num_train_pids, name="source images")
     if not cfg.data.camstyle:
-        return training_loader(cfg, original, identity_batch_sampler(original.pids, total, cfg, info, cfg.seed))
+        return training_loader(cfg, original, epoch_batch_sampler(original.pids, total, cfg, info, cfg.seed))
     camstyle = ReIDDataset(tree.camstyle, transform, num_classes=tree.num_train_pids, name="source CamStyle images")
-    first = identity_batch_sampler(original.pids, total // 2, cfg, info, cfg.seed)
-    second = CyclingBatchSampler(identity_batch_sampler(camstyle.pids, total - total // 2, cfg, info, cfg.seed + 1),
-                                 len(first))
+    first = epoch_batch_sampler(original.pids, total // 2, cfg, info, cfg.seed)
+    second = epoch_batch_sampler(camstyle.pids, total - total // 2, cfg, info, cfg.seed + 1, len(first))
     return PairedLoader(training_loader(cfg, original, first), training_loader(cfg, camstyle, second))
 
 
@@ -231,18 +258,17 @@ class DomainItems:
     camstyle: list[ReIDItem]
 
 
-def adaptation_loader(cfg: Config, domains: Sequence[DomainItems], info: DistInfo, epoch_images: int) -> PairedLoader:
+def adaptation_loader(cfg: Config, domains: Sequence[DomainItems], info: DistInfo) -> PairedLoader:
     """The adaptation batches: ``original_fraction`` of ``ims_per_batch`` original images and the rest
-    CamStyle copies, each chunk from one domain; ``extra`` of every item is its domain index.
-
-    ``epoch_images``: images per epoch (the code: the larger domain's image count), so there are
-    ``epoch_images // original chunk`` steps per epoch.
-    """
+    CamStyle copies, each chunk from one domain; ``extra`` of every item is its domain index. An epoch has
+    as many steps as the larger domain's original images (``epoch_images``) fill original chunks
+    (``Sampler_All`` with ``drop_last``)."""
     a = cfg.adaptation
     total = cfg.solver.ims_per_batch
     sizes = {"original": int(round(total * a.original_fraction))}
     sizes["camstyle"] = total - sizes["original"]
-    num_batches = max(1, epoch_images // sizes["original"])
+    largest = max(epoch_images([item.pid for item in dom.original], cfg) for dom in domains)
+    num_batches = max(1, largest // sizes["original"])
     transform = train_transform(cfg)
     loaders = {}
     for n, part in enumerate(("original", "camstyle")):

@@ -60,7 +60,9 @@ DEFAULTS = dict(
                   neck_feat="after"),
         # Weights to start from: a run directory (its latest checkpoint), a checkpoint file or a plain
         # state dict. Classifiers are never loaded (the code's load_param('self') skips every key
-        # containing "classifier"): adaptation starts from the baseline, finetune from adaptation.
+        # containing "classifier"): adaptation starts from the baseline, finetune from adaptation. VisDA.md
+        # passes the baseline's epoch-60 checkpoint (its last, saved every 6 epochs) and a hand-picked "best"
+        # adapted model; give that checkpoint file here to do the same.
         init_from=None,
     ),
     loss=dict(
@@ -69,7 +71,14 @@ DEFAULTS = dict(
         ce=dict(weight=1.0, label_smoothing=0.1),
         triplet=dict(weight=1.0, margin=0.0, mining="weighted", feature="bn_feat", normalize=True),
     ),
-    sampler=dict(num_instances=8),  # NUM_INSTANCE (camera model: 16)
+    sampler=dict(
+        num_instances=8,  # NUM_INSTANCE (camera model: 16)
+        # "official": batches composed as RandomIdentitySampler_ImgUniform (each identity's last n mod K
+        # images dropped, a pass ends when fewer than P identities have chunks left) and epochs as long as
+        # the code's DataLoader counts them; "balanced": common.reid.sampler.IdentitySampler (every image
+        # once per epoch, last chunks topped up).
+        kind="official",
+    ),
     solver=dict(
         optimizer="SGD",
         base_lr=0.02,
@@ -98,10 +107,17 @@ DEFAULTS = dict(
         loss_weights=[1.0, 1.0],  # LOSS.LOSS_WEIGHTS (source, target)
         original_fraction=0.25,  # 24 original + 72 CamStyle images per step of 96
         target_classifier_lr=0.02,  # TGT_UNSUPDATA.CLS_LR, kept constant by the schedule
-        pseudo_label_every=6,  # PSOLABEL_PERIOD (epochs); labels are also made before the first epoch
+        # When the target is pseudo-labelled. "initial" (the code): once, before the first epoch, and trained
+        # on for every epoch -- engine/adaptation_trainer.py re-clusters every PSOLABEL_PERIOD epochs, but
+        # assigns the new loaders to local variables of its event handler, so training never sees them.
+        # "every" (report Sec. 2.3: "executed every 6 epochs"): relabel every pseudo_label_every epochs.
+        relabel="initial",
+        pseudo_label_every=6,  # PSOLABEL_PERIOD (epochs), for relabel="every"
         # Cluster(): features of the pixel mean of each target image and its CamStyle copies, cast to
         # float16 as the code does, k-reciprocal distance of the set against itself (k1 20, k2 6,
         # lambda 0.3), minus camera_weight x camera-feature distance (finetune), negatives set to 0.
+        # Only the features are rounded: the code's re-ranking also stores its expanded encodings V_qe in
+        # float16, which common.retrieval keeps in float32 (distances differ by ~1e-4).
         half_precision_features=True,
         k1=20,
         k2=6,
@@ -131,15 +147,20 @@ DEFAULTS = dict(
             # predictions (the test set has none); "labels" uses the data's cameras mapped to the
             # camera model's classes (validation only).
             cameras="predicted",
-            half_precision_features=True,  # the code casts the features to float16 first
+            # The code casts the features to float16 first; it then also forms the projection's Gram matrix
+            # and camera means in float16 and stores re-ranking's V_qe in float16, which are kept in
+            # float32/64 here (distances differ by ~1e-4).
+            half_precision_features=True,
             camera_projection=dict(enabled=True, lam=0.02),  # compute_P2 / meanfeat_sub on the gallery
             smoothing=dict(enabled=True, rounds=3, knn=50, beta=0.03, alpha=0.2, carry_knn=True),
             rerank=dict(enabled=True, k1=30, k2=8, lambda_value=0.3),
             camera_distance=dict(enabled=True, weight=0.1),  # d -= 0.1 x camera-feature distance
             same_camera=dict(enabled=True, penalty=1.0),  # d += 1 where the predicted cameras agree
-            # d -= weight x d x T[q_cam, g_cam]. The code hard-codes a 5x5 T measured on the validation
-            # set; here T comes from reid_visda.topology: a .npy file, or "estimate" to measure it on
-            # data.val_dir now (optimistic when scoring that same validation set).
+            # d -= weight x d x T[q_cam, g_cam], i.e. pairs of likely camera transitions come closer (the
+            # report's words, "larger distance weights", suggest the opposite; the code's formula is kept).
+            # The code hard-codes a 5x5 T its authors measured on the validation set; here T is measured
+            # by reid_visda.topology: a .npy file it wrote, or "estimate" to measure it on data.val_dir now
+            # (optimistic when scoring that same validation set).
             topology=dict(enabled=True, weight=1.0, matrix="estimate"),
         ),
         ablation=True,  # also score every cumulative post-processing step
@@ -148,8 +169,10 @@ DEFAULTS = dict(
     evaluate_after_training=True,
     # python -m reid_visda.ensemble (utils/ensemble.py): members are evaluation directories (their
     # distmat.npy, re-ranked, before the camera terms), weights as in the code for
-    # r50a, r50b, r101a, hrnet at 384x128 then 384x192; camera_members hold camdistmat.npy (averaged),
-    # camera_predictions the q_pred.npy / g_pred.npy to use. The code accumulates in float16.
+    # r50a, r50b, r101a, hrnet at 384x128 then 384x192; camera_members hold camdistmat.npy (averaged; camera
+    # runs evaluated with reid_visda.evaluate), camera_predictions the q_pred.npy / g_pred.npy to use. The code
+    # accumulates in float16 (half_precision; its later camera terms stay float16 too, here float32) and
+    # ranks with an unstable argsort, so tied distances may come out in another order.
     ensemble=dict(members=[], weights=[2, 1, 2, 1, 2, 1, 2, 1], camera_members=[], camera_predictions=None,
                   half_precision=True, split="test"),
 )

@@ -1,6 +1,9 @@
 """Evaluate a trained network on the validation or test split:
 ``python -m reid_visda.evaluate <run_dir> [--split val|test] [key=value ...]``.
 
+A camera run (stage ``camera``) writes its camera distance and predicted cameras
+(``evaluate_camera_model``), the ensemble's camera inputs. For the ReID stages:
+
 Features are the L2-normalised sum of the original and flipped images' features (``tester.py``). The
 distance is then post-processed (``post_processing``) when ``camera_model`` is set or no enabled step
 needs one. Written to ``<run_dir>/evaluation_<split>/``, as the code's ``test.py`` writes them:
@@ -32,7 +35,7 @@ from common.reid.features import extract_features
 from common.retrieval import evaluate_distmat, topk_indices, write_visda_result
 from common.runlog import RunLogger
 
-from .camera_model import camera_classes, camera_outputs, load_camera_model
+from .camera_model import camera_classes, camera_classes_of_run, camera_outputs, load_camera_model
 from .data import RetrievalSet, load_retrieval_set, test_loader
 from .defaults import DEFAULTS
 from .models import model_from_run
@@ -142,6 +145,30 @@ def evaluate_model(model: torch.nn.Module, cfg: Config, run_dir: str | Path, dev
     return results
 
 
+def evaluate_camera_model(model: torch.nn.Module, cfg: Config, run_dir: str | Path, device: torch.device,
+                          split: str = "val") -> dict[str, Any]:
+    """A camera run's outputs on ``split`` into ``<run_dir>/evaluation_<split>`` (the code's ``test_camera_*``
+    runs): ``camdistmat.npy`` (Euclidean distance of the L2-normalised camera features, queries x gallery),
+    ``q_pred.npy`` / ``g_pred.npy`` (predicted camera classes) for the ensemble, and on the validation split
+    the camera accuracy. Images are read through ``test.camera_view`` at the run's test size."""
+    rset = load_retrieval_set(cfg, split)
+    out_dir = Path(run_dir) / f"evaluation_{split}"
+    items = rset.query + rset.gallery
+    feats, preds = camera_outputs(model, items, cfg, device, cfg.test.camera_view)
+    nq = len(rset.query)
+    with RunLogger(out_dir, cfg, tensorboard=False) as run:
+        _save_npy(out_dir / "camdistmat.npy", euclidean(feats[:nq], feats[nq:]))
+        _save_npy(out_dir / "q_pred.npy", preds[:nq])
+        _save_npy(out_dir / "g_pred.npy", preds[nq:])
+        results: dict[str, Any] = {"dir": str(out_dir)}
+        if split == "val":
+            truth = to_camera_classes([item.camid for item in items], camera_classes_of_run(run_dir), "the val split")
+            results["camera_accuracy"] = float(np.mean(preds == truth))
+            run.info(f"camera accuracy on the validation images: {results['camera_accuracy']:.4f}")
+        run.save_json(results, "results")
+    return results
+
+
 def score_bars(rows: list[dict[str, Any]], label: str, title: str | None = None):
     """Bar chart of mAP and R1 (in %) per row; ``label`` names the key holding each row's name."""
     from matplotlib.figure import Figure
@@ -180,7 +207,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     model, _ = model_from_run(args.run_dir)
     cfg = load_config(Path(args.run_dir) / "config.py", {**args.overrides, **args.cfg_options}, schema=DEFAULTS)
     device = resolve_device(cfg.device)
-    return evaluate_model(model.to(device), cfg, args.run_dir, device, args.split)
+    evaluate = evaluate_camera_model if cfg.stage == "camera" else evaluate_model
+    return evaluate(model.to(device), cfg, args.run_dir, device, args.split)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ outlier classes). Multi-process training: ``torchrun --nproc_per_node=K -m reid_
 (NCCL on GPUs, gloo on CPU).
 
 The run directory receives the resolved ``config.py``, ``run.log``, ``metrics.jsonl``, TensorBoard events
-and ``checkpoints/``; the ReID stages are then evaluated on the validation split (``reid_visda.evaluate``:
-``evaluation_val/``), the camera model reports its camera accuracy.
+and ``checkpoints/``; the run is then evaluated on the validation split (``reid_visda.evaluate``:
+``evaluation_val/``; the camera model reports its camera accuracy).
 """
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from common.runlog import RunLogger
 
 from .adaptation import run_adaptation
 from .baseline import run_baseline
-from .camera_model import camera_accuracy, camera_classes_of_run, train_camera_model
+from .camera_model import train_camera_model
 from .defaults import DEFAULTS, STAGES
-from .evaluate import evaluate_model
+from .evaluate import evaluate_camera_model, evaluate_model
 
 RUNNERS = {"baseline": run_baseline, "camera": train_camera_model, "adaptation": run_adaptation,
            "finetune": run_adaptation}
@@ -52,13 +52,8 @@ def run_training(cfg: Config, work_dir: str | Path, resume: bool = False) -> dic
         run.info(f"{cfg.stage}: run directory {run.dir}, device {info.device}, {info.world_size} process(es)")
         model = RUNNERS[cfg.stage](cfg, run, info, resume=resume)
         if cfg.evaluate_after_training and info.is_main:
-            if cfg.stage == "camera":
-                accuracy = camera_accuracy(model, cfg, info.device, camera_classes_of_run(run.dir))
-                run.info(f"camera accuracy on the validation images: {accuracy:.4f}")
-                run.save_json({"camera_accuracy": accuracy}, "camera_accuracy")
-                results = {"camera_accuracy": accuracy}
-            else:
-                results = evaluate_model(model, cfg, run.dir, info.device, "val")
+            evaluate = evaluate_camera_model if cfg.stage == "camera" else evaluate_model
+            results = evaluate(model, cfg, run.dir, info.device, "val")
         barrier()
     return results
 

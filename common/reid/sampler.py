@@ -17,6 +17,12 @@ need positives and negatives in the same batch).
   batch and keeps its share: identities ``rank, rank + W, ...`` of it (P must be divisible by the
   world size W). The shares of one step are disjoint, their union is the single-process batch, and all
   processes have the same number of steps.
+
+``RandomIdentitySampler`` composes its batches as reid-strong-baseline's sampler of that name (DMT's,
+and the VisDA winner's ``RandomIdentitySampler_ImgUniform``) does, with the same determinism and DDP
+shares. Its passes end when fewer than P identities have chunks left, so their lengths vary; the
+official loaders size an epoch from ``estimated_images`` instead and cycle through the passes:
+``CyclingBatchSampler(RandomIdentitySampler(...), ceil(estimated_images / (P K)))``.
 """
 from __future__ import annotations
 
@@ -122,6 +128,45 @@ class IdentitySampler(Sampler[list[int]]):
     def __iter__(self) -> Iterator[list[int]]:
         for batch in self.global_batches():
             yield [i for chunk in batch[self.rank::self.world_size] for i in chunk]
+
+
+def estimated_images(pids: Sequence[int], num_instances: int) -> int:
+    """The epoch length (images) that reid-strong-baseline's ``RandomIdentitySampler`` reports before its
+    first pass: each identity counts ``max(n, K)`` images rounded down to a multiple of K."""
+    counts = np.bincount(np.asarray(pids, dtype=np.int64)) if len(pids) else np.zeros(0, dtype=np.int64)
+    counts = np.maximum(counts[counts > 0], num_instances)
+    return int((counts - counts % num_instances).sum())
+
+
+class RandomIdentitySampler(IdentitySampler):
+    """Batch sampler with reid-strong-baseline's batch composition (arguments as ``IdentitySampler``).
+
+    A pass: each identity's images are shuffled (an identity with fewer than K images draws K with
+    replacement) and cut into chunks of K, its last ``n mod K`` images dropped; then, while at least P
+    identities have chunks left, P of them are drawn at random and each gives its next chunk. The chunks
+    left when fewer than P identities remain are not used in that pass.
+    """
+
+    def global_batches(self) -> list[list[list[int]]]:
+        """This pass's global batches: for each step, P lists of K indices (one per identity)."""
+        rng = np.random.default_rng([self.seed, self.epoch])
+        chunks: dict[int, list[np.ndarray]] = {}
+        for pid, idx in self.index_by_pid.items():
+            if len(idx) < self.K:
+                idx = rng.choice(idx, size=self.K, replace=True)
+            idx = rng.permutation(idx)
+            keep = len(idx) - len(idx) % self.K
+            chunks[pid] = list(idx[:keep].reshape(-1, self.K))
+        available = list(self.index_by_pid)
+        batches = []
+        while len(available) >= self.P:
+            batch = []
+            for pid in [available[i] for i in rng.choice(len(available), self.P, replace=False)]:
+                batch.append(chunks[pid].pop(0).tolist())
+                if not chunks[pid]:
+                    available.remove(pid)
+            batches.append(batch)
+        return batches
 
 
 class CyclingBatchSampler(Sampler[list[int]]):

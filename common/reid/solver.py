@@ -13,7 +13,9 @@ they checkpoint and resume like any torch scheduler and reproduce the official c
 
 The scheduler is stepped once per epoch. DMT calls ``scheduler.step(epoch)`` with 1-based epochs
 *before* each epoch, so its first epoch already uses warm-up step 1: ``epoch_offset=1`` reproduces
-that; the default 0 starts at the warm-up factor itself (as Bias-Eliminate's ignite loop does).
+that. Bias-Eliminate steps ``WarmupMultiStepLR`` at the start of every epoch after PyTorch (>= 1.1) has
+stepped it once at construction, so its epoch e (1-based) also uses step e: ``epoch_offset=1`` too. The
+default 0 starts at the warm-up factor itself.
 A parameter group with ``fixed_lr=True`` (e.g. Bias-Eliminate's target classifier, ``CLS_LR``) keeps
 its lr.
 """

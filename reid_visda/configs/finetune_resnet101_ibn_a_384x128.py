@@ -1,5 +1,5 @@
-# Finetuning of the VisDA-2020 winner (configs/finetune.yml), ResNet101-IBN-a (IBN-Net release weights) at 384x128: from the adapted
-# run, with the camera-model distance subtracted before clustering and the outlier classes; evaluated
+# Finetuning of the VisDA-2020 winner (configs/finetune.yml), ResNet101-IBN-a (IBN-Net release weights) at 384x128:
+# from the adapted run, with the camera-model distance subtracted before clustering and the outlier classes; evaluated
 # with the post-processing (camera projection, kNN smoothing, re-ranking, camera terms, topology).
 _base_ = ["./adaptation_resnet101_ibn_a_384x128.py"]
 stage = "finetune"

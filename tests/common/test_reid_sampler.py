@@ -105,3 +105,44 @@ def test_cycling_batch_sampler_restarts_its_inner_sampler():
     assert batches[:per_epoch] == first and batches[per_epoch:2 * per_epoch] == second
     with pytest.raises(ValueError, match="num_batches must be >= 1"):
         CyclingBatchSampler(inner, 0)
+
+
+def strong_baseline_pass(pids, batch_size, k, rng):
+    """reid-strong-baseline's RandomIdentitySampler.__iter__ re-stated (numpy RNG instead of random)."""
+    index = {}
+    for i, pid in enumerate(pids):
+        index.setdefault(pid, []).append(i)
+    chunks = {}
+    for pid, idxs in index.items():
+        idxs = list(rng.choice(idxs, size=k, replace=True)) if len(idxs) < k else list(idxs)
+        rng.shuffle(idxs)
+        chunks[pid] = [idxs[i:i + k] for i in range(0, len(idxs) - len(idxs) % k, k)]
+    available, final = list(index), []
+    while len(available) >= batch_size // k:
+        for pid in rng.choice(available, batch_size // k, replace=False):
+            final.extend(chunks[pid].pop(0))
+            if not chunks[pid]:
+                available.remove(pid)
+    return final
+
+
+def test_random_identity_sampler_composition():
+    from common.reid.sampler import RandomIdentitySampler, estimated_images
+
+    pids = [0] * 11 + [1] * 3 + [2] * 8 + [3] * 9 + [4] * 16  # remainders, an identity with < K images
+    sampler = RandomIdentitySampler(pids, num_identities=2, num_instances=4, seed=3)
+    passes = []
+    for epoch in range(20):
+        sampler.set_epoch(epoch)
+        batches = list(sampler)
+        passes.append(len(batches))
+        used = [i for b in batches for i in b]
+        for b in batches:
+            assert len(b) == 8 and len({pids[i] for i in b}) == 2
+        per_id = Counter(pids[i] for i in used)
+        assert per_id[0] <= 8 and per_id[3] <= 8 and per_id[1] <= 4  # last n mod K images dropped
+    # pass lengths vary with the draw, like the official sampler's (same sets of possible lengths)
+    rng = np.random.default_rng(0)
+    official = {len(strong_baseline_pass(pids, 8, 4, rng)) // 8 for _ in range(200)}
+    assert set(passes) <= official and len(set(passes)) > 1
+    assert estimated_images(pids, 4) == 8 + 4 + 8 + 8 + 16

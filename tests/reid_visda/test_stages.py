@@ -42,7 +42,9 @@ def baseline_run(visda_trees, camera_run, tmp_path_factory):
 def test_camera_model_record(camera_run):
     work, results = camera_run
     assert json.loads((work / "camera_classes.json").read_text()) == list(TARGET_CAMERAS)
-    assert json.loads((work / "camera_accuracy.json").read_text()) == results
+    assert json.loads((work / "evaluation_val" / "results.json").read_text()) == results
+    q_pred, g_pred = (np.load(work / "evaluation_val" / f"{s}_pred.npy") for s in ("q", "g"))
+    assert np.load(work / "evaluation_val" / "camdistmat.npy").shape == (len(q_pred), len(g_pred))
     model, cfg = model_from_run(work)
     assert cfg.stage == "camera" and model.head.classifier.weight.shape[0] == len(TARGET_CAMERAS)
 
@@ -86,22 +88,25 @@ def adaptation_config(trees, init_from, camera, stage="adaptation", **extra):
 
 
 def test_adaptation_and_finetune(baseline_run, camera_run, visda_trees, tmp_path):
-    adapted = run_training(adaptation_config(visda_trees, baseline_run[0], camera_run[0],
-                                             evaluate_after_training=False), tmp_path / "adaptation")
-    assert adapted == {}
-    labels = [np.load(tmp_path / "adaptation" / "pseudo_labels" / f"epoch_{e:03d}.npz")["labels"] for e in (0, 1)]
-    assert all(len(lab) == len(labels[0]) and lab.max() < 8 for lab in labels)
+    run_training(adaptation_config(visda_trees, baseline_run[0], camera_run[0], evaluate_after_training=False),
+                 tmp_path / "adaptation")
+    # the code trains on the labels made before the first epoch (adaptation.relabel="initial")
+    assert [p.name for p in (tmp_path / "adaptation" / "pseudo_labels").iterdir()] == ["epoch_000.npz"]
+    assert np.load(tmp_path / "adaptation" / "pseudo_labels" / "epoch_000.npz")["labels"].max() < 8
     model, _ = model_from_run(tmp_path / "adaptation")
     assert [c.weight.shape[0] for c in model.classifiers] == [6, 8]  # source identities, top clusters
-    results = run_training(adaptation_config(visda_trees, tmp_path / "adaptation", camera_run[0], stage="finetune"),
-                           tmp_path / "finetune")
+    results = run_training(adaptation_config(visda_trees, tmp_path / "adaptation", camera_run[0], stage="finetune",
+                                             **{"adaptation.relabel": "every"}), tmp_path / "finetune")
+    labels = [np.load(tmp_path / "finetune" / "pseudo_labels" / f"epoch_{e:03d}.npz")["labels"] for e in (0, 1)]
+    assert all(len(lab) == len(labels[0]) and lab.max() < 12 for lab in labels)  # relabelled every epoch
     model, _ = model_from_run(tmp_path / "finetune")
     assert [c.weight.shape[0] for c in model.classifiers] == [6, 12]  # + the outlier classes
     assert results["ablation"][-1]["step"] == "+ topology"
 
 
 def test_adaptation_resumes_exactly(baseline_run, camera_run, visda_trees, tmp_path):
-    cfg = adaptation_config(visda_trees, baseline_run[0], camera_run[0], evaluate_after_training=False)
+    cfg = adaptation_config(visda_trees, baseline_run[0], camera_run[0], evaluate_after_training=False,
+                            **{"adaptation.relabel": "every"})
     run_training(cfg, tmp_path / "straight")
     cfg.solver.max_epochs = 1
     run_training(cfg, tmp_path / "resumed")

@@ -1,6 +1,0 @@
-# Domain adaptation of the VisDA-2020 winner (configs/adaptation.yml), ResNet101-IBN-a (IBN-Net release weights) at 384x192: from the
-# baseline run, source + pseudo-labelled target (500 largest DBSCAN clusters, relabelled every 6
-# epochs), 24 original + 72 CamStyle images per step, each chunk from one domain with p = 0.5.
-_base_ = ["./baseline_resnet101_ibn_a_384x192.py"]
-stage = "adaptation"
-model = dict(backbone=dict(pretrained=None), init_from="work_dirs/baseline_resnet101_ibn_a_384x192")
