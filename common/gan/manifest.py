@@ -50,7 +50,8 @@ def write_manifest(rows: Iterable[ManifestRow], directory: str | Path) -> tuple[
 
 
 def read_manifest(path: str | Path) -> list[ManifestRow]:
-    """Read a ``manifest.csv`` or ``manifest.json`` back (integers restored)."""
+    """Read a ``manifest.csv`` or ``manifest.json`` back (integers restored); a malformed row stops with a
+    ``ValueError`` naming its 1-based number."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest not found: {path}")
@@ -62,5 +63,12 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
             if tuple(reader.fieldnames or ()) != MANIFEST_COLUMNS:
                 raise ValueError(f"{path}: columns {reader.fieldnames} are not {list(MANIFEST_COLUMNS)}")
             items = list(reader)
-    return [ManifestRow(str(d["generated_path"]), str(d["source_path"]), int(d["pid"]), int(d["source_camera"]),
-                        str(d["target"]), str(d["generator"])) for d in items]
+    rows = []
+    for number, d in enumerate(items, 1):
+        try:
+            rows.append(ManifestRow(str(d["generated_path"]), str(d["source_path"]), int(d["pid"]),
+                                    int(d["source_camera"]), str(d["target"]), str(d["generator"])))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}, row {number}: expected the fields {list(MANIFEST_COLUMNS)} with integer pid "
+                             f"and source_camera, got {d!r} ({type(e).__name__}: {e})") from None
+    return rows

@@ -26,6 +26,8 @@ pid 0 for distractors); ``common.person.ground_truth`` reads them.
 ``Market-1501-v15.09.15/{bounding_box_train,bounding_box_test,query}`` with Market names, junk and
 distractors in ``bounding_box_test`` (read by ``common.person.load_market1501``); it takes its
 training identities from the ``target_train_*`` settings and its test identities from ``val_*``.
+In Python, ``write_market1501(root, spec)`` also returns the ``Shot`` (identity, pid, camera, pose) behind
+each file, for writers that draw more images of the same people.
 
 Identities are disjoint across the source, target training, validation and test sets. File order
 carries no identity information (images are written in random order). A seed gives the same bytes.
@@ -112,8 +114,9 @@ SCALES = {
 
 
 @dataclass(frozen=True)
-class _Shot:
-    """One image to draw: who (``None``: nobody), which label, which camera, which pose (``None``: random)."""
+class Shot:
+    """One image to draw: who (``None``: nobody), which label, which camera, which pose (``None``: drawn by
+    ``render_person`` from the data set's random stream)."""
 
     person: PersonIdentity | None
     pid: int
@@ -127,7 +130,7 @@ class _Painter:
     def __init__(self, spec: SyntheticSpec, rng: np.random.Generator) -> None:
         self.size, self.rng = tuple(spec.image_size), rng
 
-    def save(self, shot: _Shot, path: Path) -> None:
+    def save(self, shot: Shot, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         render_person(shot.person, shot.camera, self.rng, self.size, shot.pose).save(path, quality=95)
 
@@ -137,53 +140,57 @@ def _between(bounds: tuple[int, int], rng: np.random.Generator) -> int:
 
 
 def _training_shots(people: Sequence[tuple[int, PersonIdentity]], cameras: Sequence[CameraStyle],
-                    spec: SyntheticSpec, rng: np.random.Generator) -> list[_Shot]:
+                    spec: SyntheticSpec, rng: np.random.Generator) -> list[Shot]:
     """Target training: a varying number of images per identity from a varying number of cameras."""
     shots = []
     for pid, person in people:
         count = _between(spec.target_train_cameras, rng)
         cams = [cameras[i] for i in rng.choice(len(cameras), min(count, len(cameras)), replace=False)]
-        shots += [_Shot(person, pid, cams[k % len(cams)]) for k in range(_between(spec.target_train_images, rng))]
+        shots += [Shot(person, pid, cams[k % len(cams)]) for k in range(_between(spec.target_train_images, rng))]
     return shots
 
 
 def _query_gallery_shots(people: Sequence[tuple[int, PersonIdentity]], cameras: Sequence[CameraStyle],
-                         spec: SyntheticSpec, rng: np.random.Generator) -> tuple[list[_Shot], list[_Shot]]:
+                         spec: SyntheticSpec, rng: np.random.Generator) -> tuple[list[Shot], list[Shot]]:
     """Each identity in 2-3 cameras: queries cycle through them from the first, gallery images (at least
     two) from the second, so that every query has a gallery match in another camera."""
     queries, gallery = [], []
     for pid, person in people:
         cams = [cameras[i] for i in rng.choice(len(cameras), int(rng.integers(2, 4)), replace=False)]
-        queries += [_Shot(person, pid, cams[k % len(cams)]) for k in range(_between(spec.queries_per_id, rng))]
-        gallery += [_Shot(person, pid, cams[(k + 1) % len(cams)])
+        queries += [Shot(person, pid, cams[k % len(cams)]) for k in range(_between(spec.queries_per_id, rng))]
+        gallery += [Shot(person, pid, cams[(k + 1) % len(cams)])
                     for k in range(max(2, _between(spec.gallery_per_id, rng)))]
     return queries, gallery
 
 
-def _distractor_shots(count: int, cameras: Sequence[CameraStyle], rng: np.random.Generator) -> list[_Shot]:
-    return [_Shot(None, 0, cameras[rng.integers(len(cameras))]) for _ in range(count)]
+def _distractor_shots(count: int, cameras: Sequence[CameraStyle], rng: np.random.Generator) -> list[Shot]:
+    return [Shot(None, 0, cameras[rng.integers(len(cameras))]) for _ in range(count)]
 
 
 def _junk_shots(passers_by: Sequence[PersonIdentity], cameras: Sequence[CameraStyle],
-                rng: np.random.Generator) -> list[_Shot]:
+                rng: np.random.Generator) -> list[Shot]:
     shots = []
     for person in passers_by:
         camera = cameras[rng.integers(len(cameras))]
-        shots.append(_Shot(person, -1, camera, fragment_pose(camera, rng)))
+        shots.append(Shot(person, -1, camera, fragment_pose(camera, rng)))
     return shots
 
 
-def _market_name(shot: _Shot, frame: int) -> str:
+def _market_name(shot: Shot, frame: int) -> str:
     pid = "-1" if shot.pid == -1 else f"{shot.pid:04d}"
     return f"{pid}_c{shot.camera.camera_id + 1}s1_{frame:06d}_01.jpg"
 
 
-def _write_market_folder(folder: Path, shots: Sequence[_Shot], painter: _Painter, rng: np.random.Generator,
-                         first_frame: int) -> int:
-    """Write ``shots`` with Market names in random order; returns the next free frame number."""
+def _write_market_folder(folder: Path, shots: Sequence[Shot], painter: _Painter, rng: np.random.Generator,
+                         first_frame: int) -> dict[str, Shot]:
+    """Write ``shots`` with Market names in random order, frames numbered from ``first_frame``; returns
+    ``{file name: shot}``."""
+    written = {}
     for frame, i in enumerate(rng.permutation(len(shots)), first_frame):
-        painter.save(shots[i], folder / _market_name(shots[i], frame))
-    return first_frame + len(shots)
+        name = _market_name(shots[i], frame)
+        painter.save(shots[i], folder / name)
+        written[name] = shots[i]
+    return written
 
 
 def _write_lines(path: Path, lines: Sequence[str]) -> None:
@@ -195,13 +202,13 @@ def _numbered(start: int, people: Sequence[PersonIdentity]) -> list[tuple[int, P
     return [(start + k, person) for k, person in enumerate(people)]
 
 
-def _write_personx(folder: Path, shots: Sequence[_Shot], painter: _Painter, rng: np.random.Generator) -> None:
+def _write_personx(folder: Path, shots: Sequence[Shot], painter: _Painter, rng: np.random.Generator) -> None:
     """PersonX names ``{pid:04d}_c{camera + 1}s1_{frame}.jpg``, frames numbered in random order."""
     for frame, i in enumerate(rng.permutation(len(shots)), 1):
         painter.save(shots[i], folder / f"{shots[i].pid:04d}_c{shots[i].camera.camera_id + 1}s1_{frame}.jpg")
 
 
-def _write_target_training(folder: Path, shots: Sequence[_Shot], painter: _Painter, rng: np.random.Generator) -> None:
+def _write_target_training(folder: Path, shots: Sequence[Shot], painter: _Painter, rng: np.random.Generator) -> None:
     """Anonymous names in random order, cameras in the label file, identities in the synthetic-only file."""
     named = [(f"{n:05d}.jpg", shots[i]) for n, i in enumerate(rng.permutation(len(shots)), 1)]
     for name, shot in named:
@@ -210,7 +217,7 @@ def _write_target_training(folder: Path, shots: Sequence[_Shot], painter: _Paint
     _write_lines(folder / TRAINING_IDENTITIES, [f"{name} {shot.pid}" for name, shot in named])
 
 
-def _write_test(folder: Path, queries: Sequence[_Shot], gallery: Sequence[_Shot], painter: _Painter,
+def _write_test(folder: Path, queries: Sequence[Shot], gallery: Sequence[Shot], painter: _Painter,
                 rng: np.random.Generator) -> None:
     """Anonymous names in submission order, the index files and the synthetic-only identity files."""
     for split, shots, digits in (("query", queries, 4), ("gallery", gallery, 6)):
@@ -240,21 +247,34 @@ def make_visda_layout(root: str | Path, spec: SyntheticSpec) -> Path:
     cams = [tgt_cams[c] for c in TARGET_TRAINING_CAMERAS]
 
     _write_personx(root / PERSONX_DIR / "image_train", [
-        _Shot(person, pid, camera) for pid, person in source_people for camera in src_cams
+        Shot(person, pid, camera) for pid, person in source_people for camera in src_cams
         for _ in range(spec.source_images_per_camera)], painter, rng)
     _write_target_training(root / TARGET_TRAINING_DIR, _training_shots(train_people, cams, spec, rng), painter, rng)
     queries, gallery = _query_gallery_shots(val_people, cams, spec, rng)
     gallery += _junk_shots(passers_by, cams, rng) + _distractor_shots(spec.distractors, cams, rng)
-    frame = _write_market_folder(root / TARGET_VALIDATION_DIR / "image_query", queries, painter, rng, 1)
-    _write_market_folder(root / TARGET_VALIDATION_DIR / "image_gallery", gallery, painter, rng, frame)
+    _write_market_folder(root / TARGET_VALIDATION_DIR / "image_query", queries, painter, rng, 1)
+    _write_market_folder(root / TARGET_VALIDATION_DIR / "image_gallery", gallery, painter, rng, 1 + len(queries))
     queries, gallery = _query_gallery_shots(test_people, cams, spec, rng)
     _write_test(root / TARGET_TEST_DIR, queries, gallery + _distractor_shots(spec.distractors, cams, rng), painter, rng)
     _write_spec(root, spec, "visda", {"source": src_cams, "target": tgt_cams})
     return root
 
 
-def make_market1501_layout(root: str | Path, spec: SyntheticSpec) -> Path:
-    """Write target-domain people as Market-1501 under ``root/Market-1501-v15.09.15``; returns ``root``."""
+@dataclass(frozen=True)
+class MarketShots:
+    """What ``write_market1501`` drew: the data set folder, the shot behind each file name of its three
+    folders, and the six target cameras (``shot.camera`` is one of them)."""
+
+    folder: Path
+    train: dict[str, Shot]
+    query: dict[str, Shot]
+    gallery: dict[str, Shot]
+    cameras: list[CameraStyle]
+
+
+def write_market1501(root: str | Path, spec: SyntheticSpec) -> MarketShots:
+    """Write target-domain people as Market-1501 under ``root/Market-1501-v15.09.15``; returns the shots
+    behind the files (for writers that draw more images of the same people)."""
     root = Path(root)
     rng = np.random.default_rng(spec.seed)
     painter = _Painter(spec, rng)
@@ -263,13 +283,20 @@ def make_market1501_layout(root: str | Path, spec: SyntheticSpec) -> Path:
     cams = target_cameras(rng)
     folder = root / MARKET_DIR
     train = _training_shots(_numbered(1, people[:n_train]), cams, spec, rng)
-    frame = _write_market_folder(folder / "bounding_box_train", train, painter, rng, 1)
+    train_names = _write_market_folder(folder / "bounding_box_train", train, painter, rng, 1)
     queries, gallery = _query_gallery_shots(_numbered(n_train + 1, people[n_train:n_train + n_test]), cams, spec, rng)
     gallery += _junk_shots(people[n_train + n_test:], cams, rng) + _distractor_shots(spec.distractors, cams, rng)
-    frame = _write_market_folder(folder / "query", queries, painter, rng, frame)
-    _write_market_folder(folder / "bounding_box_test", gallery, painter, rng, frame)
+    query_names = _write_market_folder(folder / "query", queries, painter, rng, 1 + len(train))
+    gallery_names = _write_market_folder(folder / "bounding_box_test", gallery, painter, rng,
+                                         1 + len(train) + len(queries))
     _write_spec(root, spec, "market1501", {"target": cams})
-    return root
+    return MarketShots(folder, train_names, query_names, gallery_names, cams)
+
+
+def make_market1501_layout(root: str | Path, spec: SyntheticSpec) -> Path:
+    """Write target-domain people as Market-1501 under ``root/Market-1501-v15.09.15``; returns ``root``."""
+    write_market1501(root, spec)
+    return Path(root)
 
 
 def _write_spec(root: Path, spec: SyntheticSpec, layout: str, cameras: dict[str, list[CameraStyle]]) -> None:
@@ -285,7 +312,8 @@ def make_synthetic_dataset(root: str | Path, spec: SyntheticSpec = SCALES["demo"
     return (make_visda_layout if layout == "visda" else make_market1501_layout)(root, spec)
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_image_size(text: str) -> tuple[int, int]:
+    """``"HEIGHTxWIDTH"`` (a command-line argument) -> ``(height, width)``."""
     try:
         height, width = (int(v) for v in text.lower().split("x"))
     except ValueError:
@@ -300,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layout", default="visda", choices=LAYOUTS, help="on-disk format")
     parser.add_argument("--scale", default="demo", choices=sorted(SCALES), help="data set size")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scale's)")
-    parser.add_argument("--size", type=_size, default=None, help="image HEIGHTxWIDTH (default 64x32)")
+    parser.add_argument("--size", type=parse_image_size, default=None, help="image HEIGHTxWIDTH (default 64x32)")
     return parser
 
 
