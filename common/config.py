@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from mmengine.config import Config, DictAction
 
@@ -205,3 +205,18 @@ def load_run_config(run_dir: str | Path, schema: Mapping | None = None, package:
     if not path.is_file():
         raise FileNotFoundError(f"{run_dir} is not a run directory of {package} (no config.py)")
     return load_config(path, schema=schema)
+
+
+def run_demo_command(run_demo: Callable[..., Any], package: str, description: str, argv: list[str] | None = None,
+                     seeded: bool = True) -> Any:
+    """The command line of a pipeline's demo, ``python -m <package>.demo [--work-dir DIR] [--seed N]``: parses
+    ``argv``, selects matplotlib's file backend and returns ``run_demo(work_dir[, seed])``."""
+    import matplotlib
+
+    parser = argparse.ArgumentParser(prog=f"python -m {package}.demo", description=description.splitlines()[0])
+    parser.add_argument("--work-dir", default=f"work_dirs/demo/{package}", help="output folder")
+    if seeded:
+        parser.add_argument("--seed", type=int, default=0, help="seed of the data set and of every run")
+    args = parser.parse_args(argv)
+    matplotlib.use("Agg")
+    return run_demo(args.work_dir, args.seed) if seeded else run_demo(args.work_dir)

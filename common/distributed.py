@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -25,6 +26,11 @@ class DistInfo:
     world_size: int
     local_rank: int
     device: torch.device
+
+    @classmethod
+    def single(cls, device: torch.device | str) -> "DistInfo":
+        """One process on ``device``."""
+        return cls(rank=0, world_size=1, local_rank=0, device=torch.device(device))
 
     @property
     def is_main(self) -> bool:
@@ -68,6 +74,17 @@ def wrap_ddp(model: torch.nn.Module, info: DistInfo, **kwargs) -> torch.nn.Modul
         return model
     device_ids = [info.device.index] if info.device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=device_ids, **kwargs)
+
+
+T = TypeVar("T")
+
+
+def main_then_broadcast(make: Callable[[], T], info: DistInfo) -> T:
+    """``make()`` on rank 0 only, its (picklable) result sent to every rank: the other ranks wait for it."""
+    payload = [make() if info.is_main else None]
+    if info.is_distributed:
+        dist.broadcast_object_list(payload, src=0)
+    return payload[0]
 
 
 def barrier() -> None:

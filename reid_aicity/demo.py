@@ -20,7 +20,6 @@ Each step is an ordinary run directory under ``DIR`` (config, log, metrics, chec
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from common.config import load_config
+from common.config import load_config, run_demo_command
 from common.device import resolve_device, seed_everything
 from common.runlog import RunLogger
 
@@ -137,18 +136,8 @@ def run_demo(work_dir: str | Path) -> dict[str, Any]:
     return results
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reid_aicity.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--work-dir", default="work_dirs/demo/reid_aicity", help="output folder")
-    return parser
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    args = build_parser().parse_args(argv)
-    return run_demo(args.work_dir)
+    return run_demo_command(run_demo, "reid_aicity", __doc__, argv, seeded=False)
 
 
 if __name__ == "__main__":

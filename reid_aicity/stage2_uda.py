@@ -23,13 +23,12 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from mmengine.config import Config
 from torch.utils.data import DataLoader
 
 from common.checkpoint import CheckpointManager
-from common.distributed import DistInfo, barrier, wrap_ddp
+from common.distributed import DistInfo, barrier, main_then_broadcast, wrap_ddp
 from common.fileio import atomic_open
 from common.reid.dataset import ReIDDataset, ReIDItem
 from common.reid.features import extract_features
@@ -96,16 +95,14 @@ def _labels_for_round(model: ReIDModel, cfg: Config, target: TargetSet, info: Di
                       path: Path, reuse: bool) -> tuple[np.ndarray, np.ndarray]:
     """The round's pseudo-labels: read back on resume, else made on rank 0, saved and broadcast."""
     if not (reuse and path.is_file()):
-        payload = [None]
-        if info.is_main:
+        def make() -> tuple[np.ndarray, np.ndarray]:
             labels, centres = make_pseudo_labels(clustering_features(model, cfg, target, info.device, run), target,
                                                  cfg)
             with atomic_open(path, "wb") as f:
                 np.savez(f, labels=labels, centres=centres)
-            payload = [(labels, centres)]
-        if info.is_distributed:
-            dist.broadcast_object_list(payload, src=0)
-        return payload[0]
+            return labels, centres
+
+        return main_then_broadcast(make, info)
     saved = np.load(path)
     return saved["labels"], saved["centres"]
 

@@ -1,11 +1,8 @@
 """Train the consistency encoder E_c: a ``common.reid`` model trained on the real training set only.
 
-The recipe is the ReID "bag of tricks" baseline (Luo et al., CVPRW 2019), the usual strong baseline of the
-paper's lab: BNNeck head, label-smoothed cross-entropy + batch-hard triplet loss (margin 0.3) on the
-pre-BNNeck feature, P x K batches, random flip / pad-and-crop / random erasing, Adam with a linear warm-up
-and step decay. Its settings are the ``consistency_training`` section; the architecture and the input are
-those of ``encoders.reid`` (``backbone``, ``head``, ``size``, ``pixel_mean``, ``pixel_std``), so that the
-scoring loads what was trained.
+The recipe is ``reid_training.fit_reid_model`` (the ReID "bag of tricks" baseline) with the
+``consistency_training`` settings; the architecture and the input are those of ``encoders.reid``
+(``backbone``, ``head``, ``size``, ``pixel_mean``, ``pixel_std``), so that the scoring loads what was trained.
 
 The run directory is an ordinary ``common.reid`` run (``config.py``, ``run.log``, ``metrics.jsonl``,
 TensorBoard events, ``checkpoints/``) plus ``encoder_settings.json``. Training resumes from its latest
@@ -21,19 +18,14 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from mmengine.config import Config
-from torch.utils.data import DataLoader
 
 from common.device import seed_everything
+from common.distributed import DistInfo
 from common.fileio import write_json
-from common.reid.dataset import ReIDDataset, ReIDItem, relabel
-from common.reid.losses import ReIDLoss
-from common.reid.model import ReIDModel, build_reid_model
-from common.reid.run_weights import checkpoint_manager
-from common.reid.sampler import IdentitySampler
-from common.reid.solver import build_lr_scheduler, build_optimizer, build_param_groups
-from common.reid.trainer import ReIDTrainer
-from common.reid.transforms import build_train_transform
+from common.reid.dataset import ReIDItem, relabel
 from common.runlog import RunLogger
+
+from .reid_training import fit_reid_model
 
 SETTINGS_FILE = "encoder_settings.json"
 #: The ``encoders.reid`` keys that define the trained network and its input.
@@ -84,30 +76,10 @@ def train_consistency_encoder(items: Sequence[ReIDItem], work_dir: str | Path, r
                          f"got {len(mapping)}")
     settings = _settings(items, reid, training, seed)
     _check_run_dir(work_dir, settings)
-    t = dict(training)
     seed_everything(seed)
-    size = tuple(reid["size"])
-    transform = build_train_transform(size, padding=t["padding"], erasing_prob=t["erasing_prob"],
-                                      erasing_value=list(reid["pixel_mean"]))
-    dataset = ReIDDataset(labelled, transform, num_classes=len(mapping), name="real training set")
-    identities = min(t["ims_per_batch"] // t["num_instances"], len(mapping))
-    sampler = IdentitySampler(dataset.pids, identities, t["num_instances"], seed=seed)
-    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=t["num_workers"])
-    model: ReIDModel = build_reid_model(len(mapping), dict(reid["backbone"]), dict(reid["head"]),
-                                        list(reid["pixel_mean"]), list(reid["pixel_std"])).to(device)
-    optimizer = build_optimizer(build_param_groups(model, t["base_lr"], t["weight_decay"]), t["optimizer"],
-                                lr=t["base_lr"])
-    scheduler = build_lr_scheduler(optimizer, "multistep", max_epochs=t["epochs"], warmup_epochs=t["warmup_epochs"],
-                                   warmup_factor=t["warmup_factor"], milestones=t["steps"], gamma=t["gamma"])
-    criterion = ReIDLoss(ce=dict(label_smoothing=t["label_smoothing"]),
-                         triplet=dict(margin=t["triplet_margin"], mining="hard", feature="global_feat"))
-    cfg = Config(dict(encoders=dict(reid=dict(reid)), consistency_training=t, seed=seed))
+    cfg = Config(dict(encoders=dict(reid=dict(reid)), consistency_training=dict(training), seed=seed))
     with RunLogger(work_dir, cfg) as run:
         write_json(work_dir / SETTINGS_FILE, settings)
-        run.info(f"consistency encoder: {len(labelled)} real images of {len(mapping)} identities, "
-                 f"{len(loader)} steps per epoch, {t['epochs']} epochs, run directory {work_dir}")
-        trainer = ReIDTrainer(model, criterion, optimizer, loader, max_epochs=t["epochs"], scheduler=scheduler,
-                              device=device, logger=run, checkpoints=checkpoint_manager(work_dir, keep_last=1),
-                              checkpoint_every=t["checkpoint_every"], log_every=t["log_every"])
-        trainer.fit(resume=True)
+        run.info("consistency encoder E_c on the real training set")
+        fit_reid_model(labelled, len(mapping), run, reid, training, DistInfo.single(device), seed=seed)
     return work_dir

@@ -11,6 +11,14 @@ from __future__ import annotations
 from common.config import OpenSection
 from common.reid.model import IMAGENET_MEAN, IMAGENET_STD
 
+#: The ReID "bag of tricks" baseline (Luo et al., CVPRW 2019), of E_c and of the comparison runs: Adam 3.5e-4,
+#: linear warm-up from 1% over 10 epochs, x0.1 at epochs 40 and 70 of 120, P x K = 16 x 4, pad 10 + random crop +
+#: flip, random erasing 0.5, label smoothing 0.1, batch-hard triplet margin 0.3.
+BAG_OF_TRICKS = dict(epochs=120, ims_per_batch=64, num_instances=4, optimizer="Adam", base_lr=3.5e-4,
+                     weight_decay=5e-4, warmup_epochs=10, warmup_factor=0.01, steps=[40, 70], gamma=0.1, padding=10,
+                     erasing_prob=0.5, label_smoothing=0.1, triplet_margin=0.3, num_workers=4, checkpoint_every=10,
+                     log_every=20)
+
 DEFAULTS = dict(
     seed=0,
     device="auto",
@@ -69,28 +77,8 @@ DEFAULTS = dict(
         timm=dict(name="resnet50", weights=None, size=[256, 128], pixel_mean=list(IMAGENET_MEAN),
                   pixel_std=list(IMAGENET_STD)),
     ),
-    # E_c training when encoders.reid.weights is None: the ReID "bag of tricks" baseline (Luo et al., CVPRW
-    # 2019): Adam 3.5e-4, linear warm-up from 1% over 10 epochs, x0.1 at epochs 40 and 70 of 120, P x K = 16 x 4,
-    # pad 10 + random crop + flip, random erasing 0.5, label smoothing 0.1, batch-hard triplet margin 0.3.
-    consistency_training=dict(
-        epochs=120,
-        ims_per_batch=64,
-        num_instances=4,
-        optimizer="Adam",
-        base_lr=3.5e-4,
-        weight_decay=5e-4,
-        warmup_epochs=10,
-        warmup_factor=0.01,
-        steps=[40, 70],
-        gamma=0.1,
-        padding=10,
-        erasing_prob=0.5,
-        label_smoothing=0.1,
-        triplet_margin=0.3,
-        num_workers=4,
-        checkpoint_every=10,
-        log_every=20,
-    ),
+    # E_c training when encoders.reid.weights is None: the bag-of-tricks recipe (BAG_OF_TRICKS above).
+    consistency_training=dict(BAG_OF_TRICKS),
     features=dict(
         batch_size=64,
         # Images per cached chunk (feature_cache): a rerun recomputes at most the chunks it has not finished.
@@ -124,4 +112,46 @@ DEFAULTS = dict(
         scatter_max_points=20000,
         grid_images=8,  # best kept and worst rejected pairs per generator
     ),
+    # python -m reid_gan_filter.train: a ReID model of the encoders.reid architecture trained with the real
+    # training set and the chosen generated images, evaluated on the real query / gallery.
+    train=dict(
+        # "supervised": the real training set's labels; "uda": a labelled source domain (uda.source) first,
+        # then the real training set pseudo-labelled (k-reciprocal Jaccard + DBSCAN, common.retrieval).
+        setting="supervised",
+        # The generated images added to training: "none" (real only), "all" (every checked row of
+        # data.generated) or "filtered" (the kept rows of the score run in score_run). A generated image is
+        # labelled like its source image (its pid, or in UDA its source's pseudo-label).
+        generated="filtered",
+        score_run=None,
+        # The recipe (the keys of consistency_training): the same "bag of tricks" baseline by default.
+        recipe=dict(BAG_OF_TRICKS),
+        uda=dict(
+            # The labelled source domain: "personx" (a VisDA-2020 folder holding personX/image_train),
+            # "market1501" or "dukemtmc". Its model is trained with the recipe, then adapted.
+            source=dict(root=None, layout="personx"),
+            # A model already trained on that source (a run directory or checkpoint of the encoders.reid
+            # architecture) to adapt from; None trains one into <run>/source.
+            source_weights=None,
+            # Pseudo-label rounds on the real training set, each re-clustering with the current model and
+            # fine-tuning a fresh classifier for epochs_per_round epochs (recipe without warm-up or steps).
+            # Clustering as SpCL / OpenUnReID do it: Jaccard distance with k1 30, k2 6, DBSCAN with eps 0.6 and
+            # min_samples 4; noise is left out.
+            rounds=4,
+            epochs_per_round=10,
+            k1=30,
+            k2=6,
+            eps=0.6,
+            min_samples=4,
+        ),
+        # Test features: the L2-normalised mean over these views; mAP / CMC / mINP under the Market-1501
+        # protocol on the full ranking.
+        views=["original", "flip"],
+        ims_per_batch=128,
+    ),
+    # python -m reid_gan_filter.ablation: the selection's values (selection.consistency / diversity .value, under
+    # their rule) over a grid, each cell selected from the scores of train.score_run and, with train, trained as
+    # a train.setting comparison run. With percentiles, 100 keeps every image in that space, so the default 3 x 3
+    # grid holds the intersection at two strictnesses, E_c alone (diversity 100), E_d alone (consistency 100)
+    # and all generated images (both 100): 9 training runs.
+    ablation=dict(consistency=[50.0, 70.0, 100.0], diversity=[50.0, 70.0, 100.0], train=True),
 )

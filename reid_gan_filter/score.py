@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -77,6 +78,37 @@ class ScoreResult:
 def read_kept_manifest(run_dir: str | Path) -> list[ManifestRow]:
     """The kept rows of a scoring run directory (``kept/manifest.csv``)."""
     return read_manifest(Path(run_dir) / KEPT_DIR / "manifest.csv")
+
+
+@dataclass
+class SavedScores:
+    """The ``scores.json`` of a scoring run: its rows, their ``(N,)`` distances, and their ``(N,)`` qualities
+    when it had ground truth (else ``None``)."""
+
+    rows: list[ManifestRow]
+    consistency: np.ndarray
+    diversity: np.ndarray
+    qualities: np.ndarray | None
+
+
+def read_scores(run_dir: str | Path) -> SavedScores:
+    """Read back the scores of a finished scoring run directory."""
+    path = Path(run_dir) / "scores.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: {run_dir} is not a finished run of python -m reid_gan_filter.score")
+    records = json.loads(path.read_text())
+    rows = [ManifestRow(*(record[f] for f in ManifestRow._fields)) for record in records]
+    values = lambda key: np.asarray([record[key] for record in records], dtype=np.float64)  # noqa: E731
+    qualities = None
+    if records and all("quality" in record for record in records):
+        qualities = np.asarray([record["quality"] for record in records], dtype=str)
+    return SavedScores(rows, values("consistency"), values("diversity"), qualities)
+
+
+def selection_groups(rows: Sequence[ManifestRow], scope: str) -> np.ndarray:
+    """``(N,)`` group labels of ``rows`` under the selection ``scope``."""
+    _, source_index = np.unique([row.source_path for row in rows], return_inverse=True)
+    return scope_groups(scope, source_index, np.asarray([row.pid for row in rows]))
 
 
 def check_config(cfg: Config) -> None:
@@ -190,9 +222,8 @@ def run_scoring(cfg: Config, work_dir: str | Path) -> ScoreResult:
             run.info(f"{space} features: {result.reused_chunks} cached chunk(s) reused, "
                      f"{result.computed_chunks} computed")
         consistency, diversity = scores["consistency"].distances, scores["diversity"].distances
-        _, source_index = np.unique([row.source_path for row in rows], return_inverse=True)
-        groups = scope_groups(cfg.selection.scope, source_index, np.asarray([row.pid for row in rows]))
-        selection = select_generated(consistency, diversity, groups, cfg.selection)
+        selection = select_generated(consistency, diversity, selection_groups(rows, cfg.selection.scope),
+                                     cfg.selection)
         quality = None
         if qualities is not None:
             quality = selection_quality({"E_c alone": selection.keep_consistency,

@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from mmengine.config import Config
 from torch.utils.data import DataLoader
 
-from common.distributed import DistInfo, barrier, wrap_ddp
+from common.distributed import DistInfo, barrier, main_then_broadcast, wrap_ddp
 from common.fileio import atomic_open
 from common.person import BiasEliminateTree
 from common.reid.features import extract_features
@@ -92,19 +91,18 @@ def _round_labels(model: BiasEliminateNet, cfg: Config, target: BiasEliminateTre
     """The labels of the round starting at ``epoch``: read back if saved, else made on rank 0 (without
     touching the global random state), saved and broadcast."""
     path = Path(run.dir) / "pseudo_labels" / f"epoch_{epoch:03d}.npz"
-    payload = [None]
-    if path.is_file():
-        payload = [np.load(path)["labels"]]
-    elif info.is_main:
+
+    def make() -> np.ndarray:
+        if path.is_file():
+            return np.load(path)["labels"]
         with torch.random.fork_rng(devices=[info.device] if info.device.type == "cuda" else []):
             labels = make_pseudo_labels(model, cfg, target, info.device, run, camera_model)
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_open(path, "wb") as f:
             np.savez(f, labels=labels)
-        payload = [labels]
-    if info.is_distributed:
-        dist.broadcast_object_list(payload, src=0)
-    return payload[0]
+        return labels
+
+    return main_then_broadcast(make, info)
 
 
 def run_adaptation(cfg: Config, run: RunLogger, info: DistInfo, resume: bool = False) -> BiasEliminateNet:

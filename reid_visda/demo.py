@@ -17,7 +17,6 @@ Printed and saved in ``DIR/tables`` (Markdown + JSON) and ``DIR/figures/demo_tab
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import time
@@ -27,7 +26,7 @@ from typing import Any
 import torch
 from mmengine.config import Config
 
-from common.config import load_config
+from common.config import load_config, run_demo_command
 from common.device import resolve_device
 from common.gan.defaults import DEFAULTS as GAN_DEFAULTS
 from common.gan.generate import generate
@@ -122,19 +121,8 @@ def run_demo(work_dir: str | Path, seed: int = 0) -> dict[str, Any]:
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reid_visda.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--work-dir", default="work_dirs/demo/reid_visda", help="output folder")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data set and of every run")
-    return parser
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    args = build_parser().parse_args(argv)
-    return run_demo(args.work_dir, args.seed)
+    return run_demo_command(run_demo, "reid_visda", __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -104,3 +104,15 @@ def test_overrides_may_follow_options(cfg_file):
     parser = add_config_arguments(argparse.ArgumentParser())
     args = parse_config_args(parser, [str(cfg_file), "--work-dir", "w", "optim.lr=0.3", "--resume"])
     assert args.work_dir == "w" and args.resume and config_from_args(args).optim.lr == 0.3
+
+
+def test_demo_command_passes_work_dir_and_seed():
+    from common.config import run_demo_command
+
+    calls = []
+    run_demo_command(lambda *args: calls.append(args), "pkg", "The demo.\nMore.", ["--work-dir", "w", "--seed", "3"])
+    run_demo_command(lambda *args: calls.append(args), "pkg", "The demo.", [])
+    run_demo_command(lambda *args: calls.append(args), "pkg", "The demo.", [], seeded=False)
+    assert calls == [("w", 3), ("work_dirs/demo/pkg", 0), ("work_dirs/demo/pkg",)]
+    with pytest.raises(SystemExit):  # an unseeded demo has no --seed
+        run_demo_command(lambda *args: None, "pkg", "The demo.", ["--seed", "1"], seeded=False)

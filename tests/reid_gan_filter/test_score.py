@@ -7,28 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import reid_gan_filter
 from common.config import ConfigKeyError, load_config
 from common.gan.manifest import read_manifest, write_manifest
 from reid_gan_filter.defaults import DEFAULTS
 from reid_gan_filter.score import check_config, main, read_kept_manifest, run_scoring
-from reid_gan_filter.synthetic_generated import GENERATED_DIR, GROUND_TRUTH_FILE, SCALES, make_generated_set
+from reid_gan_filter.synthetic_generated import GENERATED_DIR, SCALES, make_generated_set
 
-CONFIG = Path(reid_gan_filter.__file__).parent / "configs" / "score_synthetic.py"
+from .conftest import CONFIG_DIR, synthetic_config
 
-
-def synthetic_config(root: Path, **overrides):
-    """``score_synthetic.py`` on the synthetic set written under ``root``."""
-    return load_config(CONFIG, {"data.real.root": str(root),
-                                "data.generated.manifest": str(root / GENERATED_DIR / "manifest.csv"),
-                                "data.ground_truth": str(root / GENERATED_DIR / GROUND_TRUTH_FILE), **overrides},
-                       schema=DEFAULTS)
-
-
-@pytest.fixture(scope="module")
-def scored(synthetic_root, tmp_path_factory):
-    work = tmp_path_factory.mktemp("score")
-    return work, run_scoring(synthetic_config(synthetic_root), work)
+CONFIG = CONFIG_DIR / "score_synthetic.py"
 
 
 def _check_quality(quality):
@@ -72,7 +59,10 @@ def test_rerun_reuses_encoder_and_features(scored, synthetic_root):
     work, first = scored
     encoder_checkpoints = {p: p.stat().st_mtime_ns for p in (work / "consistency_encoder").rglob("*.pt")}
     chunks = {p: p.stat().st_mtime_ns for p in (work / "feature_cache").rglob("chunk_*.npz")}
-    again = run_scoring(synthetic_config(synthetic_root, **{"selection.combine": "union"}), work)
+    try:
+        again = run_scoring(synthetic_config(synthetic_root, **{"selection.combine": "union"}), work)
+    finally:  # the run directory is shared by other tests: put its default selection back
+        run_scoring(synthetic_config(synthetic_root), work)
     assert {p: p.stat().st_mtime_ns for p in (work / "consistency_encoder").rglob("*.pt")} == encoder_checkpoints
     assert {p: p.stat().st_mtime_ns for p in (work / "feature_cache").rglob("chunk_*.npz")} == chunks
     assert np.array_equal(again.consistency, first.consistency) and np.array_equal(again.diversity, first.diversity)
@@ -122,9 +112,3 @@ def test_synthetic_set_is_deterministic(synthetic_root, tmp_path):
     assert names == sorted(Path(im.row.generated_path).name for im in again)
     for name in names[:30]:
         assert (tmp_path / GENERATED_DIR / name).read_bytes() == (synthetic_root / GENERATED_DIR / name).read_bytes()
-
-
-@pytest.mark.slow
-def test_demo_scale_precision_and_recall(tmp_path):
-    make_generated_set(tmp_path / "data", SCALES["demo"])
-    _check_quality(run_scoring(synthetic_config(tmp_path / "data"), tmp_path / "run").quality)
