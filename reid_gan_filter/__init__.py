@@ -14,8 +14,9 @@ Modules, in the order of the method:
 * ``figures``; entry point ``score`` (``python -m reid_gan_filter.score <config>``); settings ``defaults``
   (every key) and ``configs/``;
 * training with the kept images: ``reid_training`` (the bag-of-tricks recipe of E_c and of every comparison
-  run), ``training_sets`` (real, generated, source and evaluation images), ``comparison`` (supervised and UDA
-  runs, evaluation); entry points ``train`` (one run) and ``ablation`` (a grid of selection cut-offs);
+  run), ``training_sets`` (real, generated, source and evaluation images), ``training_runs`` (supervised and UDA
+  runs, evaluation); entry points ``train`` (one run), ``compare`` (one table of runs) and ``ablation`` (a
+  grid of selection cut-offs);
 * synthetic data of known quality: ``synthetic_generated`` (good, near-copy and identity-breaking generated
   images of a synthetic Market-1501 set) and its writer ``make_synthetic``; ``demo`` runs everything on it.
 """

@@ -9,7 +9,7 @@ is E_d alone, the column ``diversity 100`` is E_c alone, and their corner is "re
 
 For each cell, in ``<work_dir>/c<value>_d<value>/``: the kept manifest (``kept/manifest.csv``) and, with
 ``ablation.train``, a comparison run of ``train.setting`` with the real images and the kept ones
-(``reid_gan_filter.comparison``; it resumes, so a rerun continues). In the UDA setting the cells adapt one
+(``reid_gan_filter.training_runs``; it resumes, so a rerun continues). In the UDA setting the cells adapt one
 source model (``train.uda.source_weights``, else the one the first cell trains).
 
 Written in the work directory: ``tables/ablation.md|json`` (per cell: the number kept, precision / recall of
@@ -19,6 +19,7 @@ the good images when the scoring run had ground truth, mAP / R1 / R5 / mINP when
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -32,7 +33,7 @@ from common.distributed import DistInfo, barrier, cleanup_distributed, init_dist
 from common.gan.manifest import write_manifest
 from common.runlog import RunLogger
 
-from .comparison import run_comparison
+from .training_runs import run_comparison
 from .defaults import DEFAULTS
 from .ground_truth import selection_quality
 from .score import KEPT_DIR, read_scores, selection_groups
@@ -114,7 +115,7 @@ def run_ablation(cfg: Config, work_dir: str | Path, info: DistInfo) -> list[dict
     barrier()
     if cfg.ablation.train:
         source = cfg.train.uda.source_weights
-        for c, d in [(c, d) for c in _grid(cfg)[0] for d in _grid(cfg)[1]]:
+        for c, d in itertools.product(*_grid(cfg)):
             cell_dir = work_dir / cell_name(c, d)
             cell_cfg = Config(cfg.to_dict())
             cell_cfg.merge_from_dict({"train.generated": "filtered", "train.score_run": str(cell_dir),

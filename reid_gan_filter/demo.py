@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from common.config import load_config, run_demo_command
@@ -33,35 +32,14 @@ from common.person.make_synthetic import make_synthetic_dataset
 from common.runlog import RunLogger
 
 from .ablation import run_ablation
-from .comparison import evaluate, run_comparison
+from .compare import SETTINGS, TRAINING_SETS, comparison_row, save_comparison
+from .training_runs import evaluate, run_comparison
 from .encoders import load_reid_model
 from .defaults import DEFAULTS
 from .score import run_scoring
 from .synthetic_generated import SCALES, make_generated_set
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-SETTINGS = ("supervised", "uda")
-GENERATED = {"none": "real only", "all": "real + all generated", "filtered": "real + filtered"}
-COLUMNS = ("mAP", "R1", "R5", "mINP")
-
-
-def comparison_figure(rows: list[dict[str, Any]]):
-    """mAP and R1 of every (setting, training set) row."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 4))
-    ax = fig.subplots()
-    x = np.arange(len(rows))
-    for offset, key in ((-0.2, "mAP"), (0.2, "R1")):
-        bars = ax.bar(x + offset, [100 * r[key] for r in rows], 0.4, label=key)
-        ax.bar_label(bars, fmt="%.1f", fontsize=7)
-    ax.set_xticks(x, [f"{r['setting']}\n{r['training set']}" for r in rows], fontsize=7)
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("%")
-    ax.set_title("Synthetic held-out query / gallery: real only vs all vs filtered generated images", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 def run_demo(work_dir: str | Path, seed: int = 0) -> dict[str, Any]:
@@ -87,7 +65,7 @@ def run_demo(work_dir: str | Path, seed: int = 0) -> dict[str, Any]:
                              schema=DEFAULTS), work / "ablation", DistInfo.single(device))
     rows = []
     for setting in SETTINGS:
-        for generated, name in GENERATED.items():
+        for generated, name in TRAINING_SETS.items():
             print(f"[demo] {setting}: {name}")
             # the three UDA runs adapt the same source model: the first trains it
             source = str(work / "uda_none" / "source") if setting == "uda" and generated != "none" else None
@@ -98,19 +76,17 @@ def run_demo(work_dir: str | Path, seed: int = 0) -> dict[str, Any]:
                 # E_c is this run: the same model, recipe (train_supervised_synthetic.py), images and seed
                 encoder = work / "score" / "consistency_encoder"
                 model = load_reid_model(encoder, cfg.encoders.reid.backbone, cfg.encoders.reid.head)
-                result = evaluate(model, cfg, device)
+                result = {"setting": setting, "generated": generated, **evaluate(model, cfg, device)}
             else:
                 seed_everything(seed)
                 result = run_comparison(cfg, work / f"{setting}_{generated}", DistInfo.single(device))
-            rows.append({"setting": setting, "training set": name,
-                         **{k: round(float(result[k]), 4) for k in COLUMNS}})
+            rows.append(comparison_row(result))
     minutes = (time.time() - start) / 60
     with RunLogger(work, tensorboard=False) as run:
         run.save_table(score.quality or [], "demo_selection_quality",
                        title="Kept generated images: precision / recall of the good ones")
-        run.save_table(rows, "demo_comparison",
-                       title="Training with real only / all / filtered generated images (synthetic held-out set)")
-        run.save_figure(comparison_figure(rows), "demo_comparison")
+        save_comparison(run, rows, "demo_comparison",
+                        "Training with real only / all / filtered generated images (synthetic held-out set)")
         out = {"comparison": rows, "selection_quality": score.quality, "minutes": round(minutes, 2)}
         run.save_json(out, "demo_results")
         run.info(f"[demo] finished in {minutes:.1f} min; tables in {run.dir / 'tables'}, "

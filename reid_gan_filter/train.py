@@ -6,7 +6,7 @@
 ``train.score_run``; ``python -m reid_gan_filter.score`` makes one). The run directory receives the resolved
 ``config.py``, ``run.log``, ``metrics.jsonl``, the checkpoints (``source/`` and ``round<r>/`` sub-runs in the
 UDA setting) and ``results.json`` with mAP, R1, R5 and mINP on the real query / gallery
-(``reid_gan_filter.comparison``). A rerun resumes from the checkpoints. Several processes:
+(``reid_gan_filter.training_runs``). A rerun resumes from the checkpoints. Several processes:
 ``torchrun --nproc_per_node=K -m reid_gan_filter.train <config>`` (NCCL on GPUs, gloo on CPU; the
 identities per batch, ``ims_per_batch / num_instances``, divisible by K).
 """
@@ -20,7 +20,7 @@ from common.config import add_config_arguments, config_from_args, parse_config_a
 from common.device import seed_everything
 from common.distributed import cleanup_distributed, init_distributed
 
-from .comparison import run_comparison
+from .training_runs import run_comparison
 from .defaults import DEFAULTS
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from common.runlog import read_metrics
-from reid_gan_filter.comparison import run_comparison
+from reid_gan_filter.training_runs import run_comparison
 
 from .conftest import CONFIG_DIR
 from .test_training import CPU, SHORT, train_config

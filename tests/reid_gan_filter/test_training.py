@@ -1,17 +1,17 @@
-"""The comparison runs (``reid_gan_filter.comparison``, ``train``, ``ablation``) on the ``test``-scale synthetic
-set: which images a run trains on and with which labels, the pseudo-labels of the UDA setting, resumed runs,
-the ablation's cells against the scoring run, and the errors. Learning itself is tested on the demo-sized set
-(``test_demo.py``)."""
+"""The comparison runs (``reid_gan_filter.training_runs``, ``train``, ``ablation``, ``compare``) on the
+``test``-scale synthetic set: which images a run trains on and with which labels, the pseudo-labels of the UDA
+setting, resumed runs, the ablation's cells against the scoring run, the comparison table, and the errors.
+Learning itself is tested on the demo-sized set (``test_demo.py``)."""
 import json
 
 import numpy as np
 import pytest
 
-import reid_gan_filter.comparison as comparison
+import reid_gan_filter.training_runs as training_runs
 from common.distributed import DistInfo
 from common.gan.manifest import ManifestRow, read_manifest
 from common.reid.dataset import ReIDItem
-from reid_gan_filter import ablation, train
+from reid_gan_filter import ablation, compare, train
 from reid_gan_filter.generated_set import resolve_path
 from reid_gan_filter.score import read_kept_manifest
 from reid_gan_filter.synthetic_generated import GENERATED_DIR
@@ -73,8 +73,8 @@ def test_supervised_run_trains_on_real_and_kept_images_with_source_labels(synthe
     def fake_fit(items, num_classes, run, arch, recipe, info, **kwargs):
         seen.update(items=items, num_classes=num_classes, recipe=recipe)
 
-    monkeypatch.setattr(comparison, "fit_reid_model", fake_fit)
-    comparison.run_supervised(cfg, _NullRun(), CPU)
+    monkeypatch.setattr(training_runs, "fit_reid_model", fake_fit)
+    training_runs.run_supervised(cfg, _NullRun(), CPU)
     real = real_items(cfg)
     kept = read_kept_manifest(work)
     pids = sorted({it.pid for it in real})
@@ -105,7 +105,7 @@ def test_pseudo_labels_recover_separated_clusters(synthetic_root, scored):
     outlier = -centres.sum(0) + 0.3 * rng.normal(size=32)  # far from every cluster
     features = np.vstack([features, outlier])
     features /= np.linalg.norm(features, axis=1, keepdims=True)
-    labels = comparison.pseudo_labels(features, cfg)
+    labels = training_runs.pseudo_labels(features, cfg)
     assert labels[-1] == -1
     # the clusters found are the true ones, up to their numbering
     assert len(set(labels[:-1])) == 5 and -1 not in labels[:-1]
@@ -114,19 +114,19 @@ def test_pseudo_labels_recover_separated_clusters(synthetic_root, scored):
 
 def test_supervised_run_end_to_end_and_resumed(synthetic_root, scored, tmp_path):
     cfg = train_config(synthetic_root, scored[0])
-    first = comparison.run_comparison(cfg, tmp_path / "run", CPU)
+    first = training_runs.run_comparison(cfg, tmp_path / "run", CPU)
     assert set(first) == {"setting", "generated", "mAP", "R1", "R5", "mINP"}
     assert json.loads((tmp_path / "run" / "results.json").read_text()) == first
     checkpoints = sorted((tmp_path / "run" / "checkpoints").iterdir())
     stamps = [p.stat().st_mtime_ns for p in checkpoints]
-    again = comparison.run_comparison(cfg, tmp_path / "run", CPU)  # finished: nothing is trained again
+    again = training_runs.run_comparison(cfg, tmp_path / "run", CPU)  # finished: nothing is trained again
     assert again == first
     assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "run" / "checkpoints").iterdir())] == stamps
 
 
 def test_uda_run_pseudo_labels_are_saved_and_read_back(synthetic_root, scored, source_root, tmp_path, monkeypatch):
     cfg = train_config(synthetic_root, scored[0], "uda", **{"train.uda.source.root": str(source_root)})
-    first = comparison.run_comparison(cfg, tmp_path / "run", CPU)
+    first = training_runs.run_comparison(cfg, tmp_path / "run", CPU)
     saved = np.load(tmp_path / "run" / "round0" / "pseudo_labels.npz")["labels"]
     assert saved.shape == (len(real_items(cfg)),) and saved.max() >= 1
     assert "round0: pseudo-labels clusters" in (tmp_path / "run" / "run.log").read_text()
@@ -134,12 +134,12 @@ def test_uda_run_pseudo_labels_are_saved_and_read_back(synthetic_root, scored, s
     def no_clustering(*args, **kwargs):
         raise AssertionError("a finished round clusters again")
 
-    monkeypatch.setattr(comparison, "pseudo_labels", no_clustering)
-    assert comparison.run_comparison(cfg, tmp_path / "run", CPU) == first
+    monkeypatch.setattr(training_runs, "pseudo_labels", no_clustering)
+    assert training_runs.run_comparison(cfg, tmp_path / "run", CPU) == first
     # another run adapting the same source model trains no source model of its own
     cfg.merge_from_dict({"train.uda.source_weights": str(tmp_path / "run" / "source"), "train.generated": "none"})
     monkeypatch.undo()
-    comparison.run_comparison(cfg, tmp_path / "other", CPU)
+    training_runs.run_comparison(cfg, tmp_path / "other", CPU)
     assert not (tmp_path / "other" / "source").exists()
 
 
@@ -152,7 +152,7 @@ def test_setting_and_source_errors(synthetic_root, scored, source_root, tmp_path
     cfg = train_config(synthetic_root, scored[0], "uda", **{"train.uda.source.root": str(source_root), **overrides})
     with pytest.raises(ValueError, match=message):
         if "train.setting" in overrides:
-            comparison.run_comparison(cfg, tmp_path / "run", CPU)
+            training_runs.run_comparison(cfg, tmp_path / "run", CPU)
         else:
             source_items(cfg)
 
@@ -207,3 +207,19 @@ def test_train_command_line(synthetic_root, scored, tmp_path):
                           *args, "--work-dir", str(tmp_path / "run")])
     assert results["generated"] == "none"
     assert json.loads((tmp_path / "run" / "results.json").read_text()) == results
+
+
+def test_compare_orders_the_runs_and_checks_them(tmp_path):
+    runs = {"b": ("uda", "all", 0.5), "a": ("supervised", "filtered", 0.8), "c": ("supervised", "none", 0.6)}
+    for name, (setting, generated, value) in runs.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(
+            {"setting": setting, "generated": generated, "mAP": value, "R1": value, "R5": 1.0, "mINP": 0.1}))
+    rows = compare.main([str(tmp_path / n) for n in runs] + ["--out", str(tmp_path / "table")])
+    assert [(r["setting"], r["training set"], r["mAP"]) for r in rows] == [
+        ("supervised", "real only", 0.6), ("supervised", "real + filtered", 0.8), ("uda", "real + all generated", 0.5)]
+    assert json.loads((tmp_path / "table" / "tables" / "comparison.json").read_text()) == rows
+    assert (tmp_path / "table" / "figures" / "comparison.png").stat().st_size > 0
+    with pytest.raises(FileNotFoundError, match="results.json"):
+        compare.main([str(tmp_path / "a"), str(tmp_path / "missing"), "--out", str(tmp_path / "t2")])
+    assert not (tmp_path / "t2").exists()
