@@ -177,11 +177,18 @@ def _fmt(value: Any) -> str:
 
 
 def _print_rich_table(title: str, columns: list[str], cells: list[list[str]]) -> None:
+    """Print a table with every cell in full: on a terminal narrower than the table a cell folds onto more
+    lines instead of ending in "…"; elsewhere (CI logs, ``| tee``) the table is printed at its own width,
+    not rich's default 80 columns."""
     from rich.console import Console
     from rich.table import Table
-    table = Table(title=title)
+    table = Table(title=title, min_width=len(title))  # the title on one line when there is room
     for c in columns:
-        table.add_column(c)
+        table.add_column(c, overflow="fold")
     for row in cells:
         table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        natural = Console(width=100_000).measure(table).maximum
+        console = Console(width=natural)
+    console.print(table)

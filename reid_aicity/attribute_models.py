@@ -10,11 +10,13 @@ seen by a different camera and from a different viewpoint than the query.
 DMT ships D_cam and D_view as ``track_cam_rk.npy`` / ``track_view_rk.npy`` (queries x tracks, the
 names say "re-ranked"), without the code that made them. Here they are computed like the ReID
 distance: weighted image-to-track features re-ranked with ``test.post.rerank``'s settings,
-broadcast to the track's images.
+broadcast to the track's images. ``test.post.bias.camera_model`` / ``view_model`` also take such a
+``.npy`` file directly (``read_track_distance``), e.g. DMT's own, for the exact inputs of its submission.
 """
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,6 +34,7 @@ from .models import model_from_run, resolve_weights, run_config
 from .post_processing import AttributeDistances, retrieval_distance, with_steps
 from .split_test import carve_split_test
 from .stage1 import train_supervised
+from .track_files import NO_TRACK
 
 ORIENTATION_BINS = ("dmt_code", "paper")
 
@@ -85,12 +88,31 @@ def run_orientation_model(cfg: Config, run: RunLogger, info: DistInfo, resume: b
     return train_supervised(cfg, items, num_classes, run, info, resume)
 
 
-def attribute_distance(run_dir: str, cfg: Config, target: TargetSet, device: torch.device) -> np.ndarray:
-    """``[Q, G]`` query-to-track distance of an attribute model's features (see the module docstring).
+def read_track_distance(path: str | Path, target: TargetSet) -> np.ndarray:
+    """``[Q, G]`` from a DMT-format ``[Q, T]`` query-to-track distance file (``track_cam_rk.npy``): column t is
+    the t-th gallery track in ascending id order (DMT's ``sorted(set(gallery_tids))``), copied to its images."""
+    arrays = target.arrays()
+    tracks = arrays["g_tracks"]
+    if (tracks == NO_TRACK).any():
+        raise ValueError(f"{path}: a query-to-track distance file needs a track for every gallery image, but "
+                         f"{int((tracks == NO_TRACK).sum())} of {target.name}'s have none (the gallery's track file)")
+    unique, column = np.unique(tracks, return_inverse=True)
+    distances = np.load(path)
+    if distances.shape != (len(target.query), len(unique)):
+        raise ValueError(f"{path}: shape {distances.shape}, but {target.name} has {len(target.query)} queries and "
+                         f"{len(unique)} gallery tracks")
+    return distances[:, column].astype(np.float32)
 
-    The features use the attribute model's own input size and ``cfg``'s views.
+
+def attribute_distance(source: str, cfg: Config, target: TargetSet, device: torch.device) -> np.ndarray:
+    """``[Q, G]`` query-to-track distance of an attribute model (see the module docstring).
+
+    ``source`` is a run directory of the model (features with its own input size and ``cfg``'s views) or a
+    DMT-format ``.npy`` distance file (``read_track_distance``).
     """
-    model, model_cfg = model_from_run(run_dir)
+    if Path(source).suffix == ".npy":
+        return read_track_distance(source, target)
+    model, model_cfg = model_from_run(source)
     model.to(device)
     model_cfg.test = cfg.test
     model_cfg.data = cfg.data
@@ -112,10 +134,13 @@ def check_attribute_models(cfg: Config) -> None:
                          "of the camera / orientation models); train them first or disable the step")
     if not (bias.enabled or cfg.test.ablation):
         return
-    for run_dir in (bias.camera_model, bias.view_model):
-        if run_dir:
-            run_config(run_dir)
-            resolve_weights(run_dir)
+    for source in (bias.camera_model, bias.view_model):
+        if source and Path(source).suffix == ".npy":
+            if not Path(source).is_file():
+                raise FileNotFoundError(f"test.post.bias: distance file not found: {source}")
+        elif source:
+            run_config(source)
+            resolve_weights(source)
 
 
 def attribute_distances(cfg: Config, target: TargetSet | None, device: torch.device) -> AttributeDistances | None:

@@ -94,6 +94,8 @@ DEFAULTS = dict(
         cluster_every=3,  # epochs per pseudo-label round (DMT: epoch % 3 == 0, one round in 3 epochs)
         iters_per_epoch=300,
         aug_features=True,  # average with a flip + pad + random-crop view before clustering
+        # The average of the two L2-normalised views as it is (code, False) or L2-normalised again (True).
+        renormalize_aug_average=False,
         # Camera-bias removal before clustering. "projection" (code, compute_P2/meanfeat_sub):
         # f <- normalise((X_c^T X_c + n_c lam I)^-1 (f - mu_c)) with lam; "mean" (paper Eq. 2):
         # f <- normalise(f - alpha mu_c).
@@ -104,6 +106,10 @@ DEFAULTS = dict(
         k1=30,
         k2=6,
         jaccard_weight=0.9,  # distance = 0.9 Jaccard + 0.1 row-normalised cosine
+        # The Jaccard term on the track-smoothed features as they are (code, False: they are not unit-norm;
+        # faiss IndexFlatL2 neighbours and softmax(-(2 - 2 x_i.x_j)) weights, faiss_rerank.py), or on their
+        # L2-normalised copies (True; on real features this changes up to a third of the Jaccard entries).
+        normalize_features=False,
         eps=0.55,  # DBSCAN; the paper says the two variants use "two cluster parameters", the code
         min_samples=10,  # uses eps 0.55 in both
         camera_groups=False,  # v2: +10 between cameras < new_camera_min and >= it (never clustered together)
@@ -118,6 +124,8 @@ DEFAULTS = dict(
     ),
     test=dict(
         ims_per_batch=128,
+        # Test features in float32 as DMT extracts them (False), or with mixed precision on CUDA (True).
+        amp=False,
         # Augmentation test. Views of common.reid.features ("original", "flip", "crop": centre crop).
         views=["original", "flip"],  # FLIP_FEATS on (stage 1); stage-2 configs: ["original"]
         # Crop view: None, "center" (a centre crop of each image) or "detector" (CROP_TEST: the
@@ -127,7 +135,10 @@ DEFAULTS = dict(
         # gallery "crop" is the original image (code, False); True crops the gallery too (paper).
         crop_gallery=False,
         top_k=100,  # the server scores mAP over the top-100 list
-        ap_normalizer="retrieved",  # see common.retrieval.metrics
+        # AP@top_k over all relevant items of the gallery ("all", the standard convention), or over those
+        # retrieved in the top_k ("retrieved": the server's convention as the VisDA organisers describe it,
+        # higher; "min": min(top_k, relevant)). common.retrieval.metrics; the tables name the one printed.
+        ap_normalizer="all",
         new_camera_min=40,  # cameras >= this are the test-only ("held-out") cameras
         post=dict(
             # Paper Sec. 3.3 and the code's query-to-track re-ranking; the code's image-level RE_RANKING
@@ -140,7 +151,8 @@ DEFAULTS = dict(
             fic=dict(enabled=True, lam=0.18, fuse=True),
             camera_verification=dict(enabled=True, same_camera_penalty=10.0, group_penalty=10.0),
             # D = D_r - camera_weight D_cam - view_weight D_view (paper Eq. 4); camera_model /
-            # view_model: run directories of the camera / orientation models.
+            # view_model: run directories of the camera / orientation models, or DMT-format distance files
+            # (track_cam_rk.npy / track_view_rk.npy: queries x gallery tracks in ascending track id order).
             bias=dict(enabled=False, camera_weight=0.1, view_weight=0.05, camera_model=None, view_model=None),
         ),
         ablation=False,  # evaluate every cumulative post-processing step (paper Table 4)

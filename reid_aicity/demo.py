@@ -36,6 +36,7 @@ from common.runlog import RunLogger
 from .defaults import DEFAULTS
 from .ensemble import run_ensemble
 from .evaluate import evaluate_model
+from .evaluation import map_convention
 from .make_synthetic import SCALES, make_synthetic_dataset
 from .models import build_model
 from .post_processing import with_steps
@@ -124,10 +125,14 @@ def run_demo(work_dir: str | Path) -> dict[str, Any]:
     stages.append(_row("ensemble v1+v2 + post", ensemble))
     minutes = (time.time() - start) / 60
     with RunLogger(work, tensorboard=False) as run:
+        convention = map_convention(load_config(CONFIG_DIR / "stage1_resnet18_ibn_a_synthetic.py",
+                                                schema=DEFAULTS).test)
         run.save_table(ablation, "demo_post_processing_ablation",
-                       title="Post-processing ablation of the stage-1 model (synthetic data; cf. paper Table 4)")
+                       title=f"Post-processing ablation of the stage-1 model (synthetic data; cf. paper Table 4; "
+                       f"{convention})")
         run.save_table(stages, "demo_training_stages",
-                       title="Training stages (synthetic data; mAP_new_cams: queries of the test-only cameras)")
+                       title=f"Training stages (synthetic data; {convention}; mAP_new_cams: queries of the "
+                       "test-only cameras)")
         run.save_figure(summary_figure(ablation, stages), "demo")
         results = {"post_processing_ablation": ablation, "training_stages": stages, "minutes": round(minutes, 2)}
         run.save_json(results, "demo_results")

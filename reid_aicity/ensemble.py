@@ -5,7 +5,8 @@ DMT (``ensemble.py``) sums the 16 ``dist_mat.npy`` files of its 8 backbones x 2 
 (each already post-processed, camera penalties included), ranks the gallery for each query and
 writes ``track2.txt``: one line per query (in ``image_query`` label order) with the 1-based indices
 of its 100 nearest gallery images (``image_test`` label order). ``ensemble.members`` lists run
-directories (their ``dist_mat.npy``) or ``.npy`` files; ``ensemble.weights`` weights the sum. The
+directories (their ``dist_mat.npy``, or ``evaluation/dist_mat.npy`` after ``python -m reid_aicity.evaluate``:
+the newer, and the log says which) or ``.npy`` files; ``ensemble.weights`` weights the sum. The
 run directory receives ``dist_mat.npy``, ``track2.txt`` and, for a labelled target, the scores.
 """
 from __future__ import annotations
@@ -24,19 +25,25 @@ from common.runlog import RunLogger
 
 from .data import load_target
 from .defaults import DEFAULTS
-from .evaluate import save_submission
-from .evaluation import retrieval_scores
+from .evaluate import EVALUATION_DIR, save_submission
+from .evaluation import map_convention, retrieval_scores
 
 DISTMAT_FILE = "dist_mat.npy"
 
 
 def member_path(member: str | Path) -> Path:
-    """The distance-matrix file of an ensemble member (a run directory or a ``.npy`` file)."""
+    """The distance-matrix file of an ensemble member: a ``.npy`` file, or in a run directory its
+    ``dist_mat.npy`` (written by the training run's evaluation) or ``evaluation/dist_mat.npy`` (written by
+    ``python -m reid_aicity.evaluate``), the newer of the two when both exist."""
     path = Path(member)
     if path.is_dir():
-        path = path / DISTMAT_FILE
+        found = [p for p in (path / DISTMAT_FILE, path / EVALUATION_DIR / DISTMAT_FILE) if p.is_file()]
+        if not found:
+            raise FileNotFoundError(f"ensemble member {member}: no {DISTMAT_FILE} in it or in its {EVALUATION_DIR}/; "
+                                    "evaluate that model first")
+        return max(found, key=lambda p: p.stat().st_mtime_ns)
     if not path.is_file():
-        raise FileNotFoundError(f"ensemble member {member}: no distance matrix at {path}; evaluate that model first")
+        raise FileNotFoundError(f"ensemble member {member}: no such distance-matrix file; evaluate that model first")
     return path
 
 
@@ -52,6 +59,8 @@ def run_ensemble(cfg: Config, work_dir: str | Path) -> dict[str, Any]:
     """Combine ``cfg.ensemble.members``, write the submission and (labelled target) the scores."""
     distmat = ensemble_distances(cfg.ensemble.members, cfg.ensemble.weights)
     with RunLogger(work_dir, cfg, tensorboard=False) as run:
+        for member in cfg.ensemble.members:
+            run.info(f"ensemble member {member}: {member_path(member)}")
         save_submission(run, distmat)
         run.info(f"ensemble of {len(cfg.ensemble.members)} distance matrices {distmat.shape}: "
                  f"{run.dir / 'track2.txt'}")
@@ -62,7 +71,8 @@ def run_ensemble(cfg: Config, work_dir: str | Path) -> dict[str, Any]:
         if not target.labelled:
             return {}
         scores = retrieval_scores(distmat, target.arrays(), cfg.test)
-        run.save_table([{"members": len(cfg.ensemble.members), **scores}], "ensemble", title="Ensemble")
+        run.save_table([{"members": len(cfg.ensemble.members), **scores}], "ensemble",
+                       title=f"Ensemble ({map_convention(cfg.test)})")
         run.save_json(scores, "ensemble_results")
         return scores
 

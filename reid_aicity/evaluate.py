@@ -29,11 +29,13 @@ from common.runlog import RunLogger
 from .attribute_models import attribute_distances
 from .data import TargetSet, load_target
 from .defaults import DEFAULTS
-from .evaluation import retrieval_scores
+from .evaluation import map_convention, retrieval_scores
 from .inference import TargetFeatures, extract_target_features
 from .models import build_model, load_weights
 from .post_processing import ABLATION_STEPS, AttributeDistances, enabled_steps, post_process, with_steps
 
+#: Where ``python -m reid_aicity.evaluate`` writes in a run directory (the ensemble looks there too).
+EVALUATION_DIR = "evaluation"
 
 def save_submission(run: RunLogger, distmat: np.ndarray, prefix: str = "") -> None:
     """``<prefix>dist_mat.npy`` and ``<prefix>track2.txt`` (top-100, 1-based) in the run directory."""
@@ -102,12 +104,13 @@ def evaluate_model(model: torch.nn.Module, cfg: Config, run: RunLogger, device: 
     out["scores"] = scores
     steps = "+".join(enabled_steps(post)) or "none"
     run.save_table([{"target": target.name, "post-processing": steps, **scores}], name,
-                   title=f"{target.name}: top-{cfg.test.top_k} mAP and CMC")
+                   title=f"{target.name}: {map_convention(cfg.test)}; CMC")
     if cfg.test.ablation:
         plain = extract_target_features(model, cfg, target, device, views=["original"], crop_test=None,
                                         progress=progress)
         out["ablation"] = ablation_rows({"plain": plain, "tta": feats}, cfg, attributes)
-        run.save_table(out["ablation"], f"{name}_ablation", title="Post-processing ablation (paper Table 4)")
+        run.save_table(out["ablation"], f"{name}_ablation",
+                       title=f"Post-processing ablation (paper Table 4; {map_convention(cfg.test)})")
         run.save_figure(plot_ablation(out["ablation"], "post-processing ablation"), f"{name}_ablation")
     if cfg.test.save_figures:
         ranked = topk_indices(distmat, min(10, distmat.shape[1]))
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     weights = Path(args.weights) if args.weights else work_dir
     model = build_model(cfg, 0)
     load_weights(model, weights)
-    with RunLogger(work_dir / "evaluation", cfg) as run:
+    with RunLogger(work_dir / EVALUATION_DIR, cfg) as run:
         run.info(f"evaluating {weights} on {cfg.data.target}")
         return evaluate_model(model, cfg, run, resolve_device(cfg.device))
 

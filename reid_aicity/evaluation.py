@@ -1,10 +1,11 @@
-"""Scores of a ranking: the AI City server's mAP over the top-100 list, CMC and mINP, for all queries
-and for the queries of the test-only ("held-out") cameras.
+"""Scores of a ranking: mAP over the top-100 list (as the AI City server scores it), CMC and mINP, for all
+queries and for the queries of the test-only ("held-out") cameras.
 
 Protocol (DMT ``eval_func``, Market-1501): gallery images of the query's identity *and* camera are
-ignored. mAP is computed over the first ``test.top_k`` (100) ranked images
-(``common.retrieval.evaluate_distmat``, ``ap_normalizer`` in the config); rank-k accuracies come from
-the same ranking; ``mAP_full`` and ``mINP`` use the whole ranking.
+ignored. mAP is computed over the first ``test.top_k`` (100) ranked images, each AP divided by the number
+of relevant items of ``test.ap_normalizer`` (``common.retrieval.evaluate_distmat``; ``map_convention`` says
+which, for the tables); rank-k accuracies come from the same ranking; ``mAP_full`` and ``mINP`` use the
+whole ranking.
 """
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ import numpy as np
 from mmengine.config import ConfigDict
 
 from common.retrieval import evaluate_distmat
+
+
+#: How each ``test.ap_normalizer`` divides an AP (for the tables' titles).
+AP_CONVENTIONS = {"all": "AP over all relevant items", "retrieved": "AP over the relevant items retrieved",
+                  "min": "AP over min(K, relevant items)"}
+
+
+def map_convention(test: ConfigDict) -> str:
+    """What the tables' ``mAP`` is, e.g. ``"mAP@100, AP over all relevant items"``."""
+    return f"mAP@{test.top_k}, {AP_CONVENTIONS[test.ap_normalizer]}"
 
 
 def retrieval_scores(distmat: np.ndarray, labels: Mapping[str, np.ndarray], test: ConfigDict) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def embed_items(model: nn.Module, cfg: Config, items: Sequence, device: torch.de
                 progress: Callable[[Iterable], Iterable] | None = None) -> torch.Tensor:
     """Sum over ``views`` of the model's features of ``items``, not normalised: ``[N, D]``."""
     feats = extract_features(model, test_loader(cfg, items), device, views=list(views), normalize=False,
-                             amp=cfg.solver.amp and device.type == "cuda", progress=progress)
+                             amp=cfg.test.amp and device.type == "cuda", progress=progress)
     return feats.features * len(views)
 
 

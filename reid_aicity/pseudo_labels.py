@@ -1,6 +1,7 @@
 """Stage 2's pseudo-labels: clustering the target set (DMT ``train_stage2_v1.py`` / ``_v2.py``).
 
-On the L2-normalised target features (queries then gallery), in order:
+On the target features (queries then gallery; each view L2-normalised, the plain and augmented views
+averaged), in order:
 
 1. **camera-bias removal** (``remove_target_camera_bias``): per camera, the ridge projection of
    ``compute_P2`` / ``meanfeat_sub`` fitted on all target features of that camera (``lam`` 0.0005), or
@@ -9,7 +10,8 @@ On the L2-normalised target features (queries then gallery), in order:
    (v1: w = 0.3, v2: 0.1); queries and untracked images are left alone;
 3. **distance** (``clustering_distance``): ``0.9 * Jaccard + 0.1 * normalised cosine`` clipped to
    [0, 1], with the k-reciprocal Jaccard distance (k1 = 30, k2 = 6) of
-   ``common.retrieval.jaccard_distance`` and the cosine distance ``(1 - cos) / 2`` divided by its row
+   ``common.retrieval.jaccard_distance`` on the track-smoothed features as they are (not re-normalised, as
+   DMT's ``faiss_rerank.py`` gets them) and the cosine distance ``(1 - cos) / 2`` divided by its row
    maximum (``batch_cosine_dist``); v2 adds 10 across the camera groups (< 40 and >= 40);
 4. **DBSCAN** (eps 0.55, min_samples 10, precomputed); noise (-1) is dropped;
 5. the classifier is re-initialised with the **cluster means** of the features of steps 1-2.
@@ -63,11 +65,16 @@ def smooth_gallery_tracks(features: np.ndarray, track_ids: np.ndarray, num_query
 
 
 def clustering_distance(features: np.ndarray, *, k1: int = 30, k2: int = 6, jaccard_weight: float = 0.9,
-                        max_distance: float = 0.55, groups: np.ndarray | None = None) -> sp.csr_matrix:
+                        max_distance: float = 0.55, groups: np.ndarray | None = None, normalize: bool = False
+                        ) -> sp.csr_matrix:
     """Step 3 as a sparse ``[N, N]`` graph holding every pair with distance <= ``max_distance``.
 
     Args:
-        features: ``[N, D]`` target features (normalised here for the cosine terms).
+        features: ``[N, D]`` target features after steps 1-2: unit-norm rows blended with their track mean,
+            so not unit-norm.
+        normalize: False (DMT): the Jaccard term on the features as they are (faiss ``IndexFlatL2``
+            neighbours, weights ``softmax(-(2 - 2 x_i.x_j))``); True: L2-normalise them first. The cosine term
+            is scale-free either way.
         k1, k2: Jaccard neighbourhood and query-expansion sizes.
         jaccard_weight: weight of the Jaccard term; the cosine term gets ``1 - jaccard_weight``.
         max_distance: largest distance kept (the DBSCAN eps); must be < ``jaccard_weight``.
@@ -83,8 +90,8 @@ def clustering_distance(features: np.ndarray, *, k1: int = 30, k2: int = 6, jacc
                          "each other's k-reciprocal sets (Jaccard distance 1) would become neighbours")
     x = l2_normalize(features)
     n = len(x)
-    graph = jaccard_distance(x, k1=min(k1, n), k2=min(k2, n), metric="cosine",
-                             max_distance=max_distance / jaccard_weight).tocoo()
+    graph = jaccard_distance(x if normalize else features, k1=min(k1, n), k2=min(k2, n), metric="euclidean",
+                             weight_distance="unit_dot", max_distance=max_distance / jaccard_weight).tocoo()
     rows, cols, jac = graph.row, graph.col, graph.data
     cos = np.einsum("ij,ij->i", x[rows].astype(np.float64), x[cols].astype(np.float64))
     farthest = farthest_distances(x, x, metric="cosine").astype(np.float64)  # max_j (1 - cos)
@@ -97,19 +104,6 @@ def clustering_distance(features: np.ndarray, *, k1: int = 30, k2: int = 6, jacc
     out = sp.csr_matrix((dist[keep], (rows[keep], cols[keep])), shape=(n, n))
     out.sort_indices()
     return sort_graph_by_row_values(out, copy=False, warn_when_not_sorted=False)
-
-
-def dense_clustering_distance(features: np.ndarray, jaccard: np.ndarray, jaccard_weight: float = 0.9,
-                              groups: np.ndarray | None = None, group_penalty: float = 10.0) -> np.ndarray:
-    """DMT's dense ``[N, N]`` distance from a dense Jaccard matrix (the reference of ``clustering_distance``)."""
-    x = l2_normalize(features).astype(np.float64)
-    cosine = (1.0 - x @ x.T) / 2.0
-    cosine = cosine / cosine.max(axis=1, keepdims=True)
-    dist = np.clip(jaccard_weight * jaccard + (1.0 - jaccard_weight) * cosine, 0.0, 1.0)
-    if groups is not None:
-        groups = np.asarray(groups)
-        dist = dist + group_penalty * (groups[:, None] != groups[None, :])
-    return dist
 
 
 def dbscan_labels(distances: sp.csr_matrix | np.ndarray, eps: float = 0.55, min_samples: int = 10) -> np.ndarray:

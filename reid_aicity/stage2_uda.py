@@ -49,7 +49,8 @@ from .track_files import NO_TRACK
 
 def clustering_features(model: ReIDModel, cfg: Config, target: TargetSet, device: torch.device,
                         run: RunLogger) -> np.ndarray:
-    """Step 1: ``[Q + G, D]`` normalised target features (plain, averaged with the augmented view)."""
+    """Step 1: ``[Q + G, D]`` L2-normalised target features, averaged with those of the augmented view (not
+    normalised again unless ``stage2.renormalize_aug_average``)."""
     items = target.query + target.gallery
     feats = extract_features(model, test_loader(cfg, items), device, views=["original"],
                              progress=lambda it: run.progress(it, desc="target features", leave=False)).features
@@ -60,7 +61,9 @@ def clustering_features(model: ReIDModel, cfg: Config, target: TargetSet, device
         aug_feats = extract_features(model, test_loader(cfg, items, transform=aug), device, views=["original"],
                                      progress=lambda it: run.progress(it, desc="augmented features",
                                                                       leave=False)).features
-        feats = F.normalize((feats + aug_feats) / 2.0, dim=1)
+        feats = (feats + aug_feats) / 2.0
+        if cfg.stage2.renormalize_aug_average:
+            feats = F.normalize(feats, dim=1)
     return feats.numpy().astype(np.float32)
 
 
@@ -73,7 +76,7 @@ def make_pseudo_labels(features: np.ndarray, target: TargetSet, cfg: Config) -> 
     x = smooth_gallery_tracks(x, arrays["g_tracks"], len(target.query), s.track_self_weight)
     groups = (cams >= s.new_camera_min).astype(np.int64) if s.camera_groups else None
     graph = clustering_distance(x, k1=s.k1, k2=s.k2, jaccard_weight=s.jaccard_weight, max_distance=s.eps,
-                                groups=groups)
+                                groups=groups, normalize=s.normalize_features)
     labels = dbscan_labels(graph, s.eps, s.min_samples)
     return labels, cluster_centres(x, labels)
 

@@ -16,12 +16,13 @@ Truncated lists (``top_k``; AI City and VisDA score the top 100): only the first
 (after the removals above) count. AP@K = (sum of the precisions at the relevant items within the
 top K) / normaliser, with ``ap_normalizer``:
 
-* ``"retrieved"`` (default): the number of relevant items within the top K (0 of them gives AP 0).
-  VisDA's organisers state that the server's top-100 mAP is *higher* than the all-matches mAP of
-  their devkit and that AI City uses the same convention; only this normaliser makes the
-  truncated AP >= the full AP whenever the hits beyond K rank worse than those within. The server
-  code is not public, so the choice stays configurable.
-* ``"all"``: the number of relevant items in the whole gallery (truncated full AP; never higher).
+* ``"all"`` (default): the number of relevant items in the whole gallery (the standard AP truncated at
+  K; never higher than the full AP). Top-2 with one of two relevant items at rank 1: AP 0.5.
+* ``"retrieved"``: the number of relevant items within the top K (0 of them gives AP 0); the same
+  example gives 1.0. VisDA's organisers state that the server's top-100 mAP is *higher* than the
+  all-matches mAP of their devkit and that AI City uses the same convention; only this normaliser
+  makes the truncated AP >= the full AP whenever the hits beyond K rank worse than those within.
+  The server code is not public, so this stays a choice for reading a leaderboard number.
 * ``"min"``: min(K, number of relevant items) (the common "AP@K" of information retrieval).
 
 The CMC curve is the same either way for ranks <= K (as the VisDA organisers note).
@@ -35,7 +36,7 @@ import numpy as np
 
 from ._validate import as_distmat, as_labels, check_choice, check_k
 
-AP_NORMALIZERS = ("retrieved", "all", "min")
+AP_NORMALIZERS = ("all", "retrieved", "min")
 _CHUNK_ELEMENTS = 1 << 22
 
 
@@ -81,7 +82,7 @@ class RetrievalMetrics:
 
 def evaluate_distmat(distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any = None,
                      g_camids: Any = None, *, max_rank: int = 50, top_k: int | None = None,
-                     ap_normalizer: str = "retrieved", junk_pids: Iterable[int] = (-1,)
+                     ap_normalizer: str = "all", junk_pids: Iterable[int] = (-1,)
                      ) -> RetrievalMetrics:
     """Score a (Q, G) distance matrix (smaller = more similar).
 
@@ -110,7 +111,7 @@ def evaluate_distmat(distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any = Non
 
 def evaluate_ranked_lists(ranked: Any, q_pids: Any, g_pids: Any, q_camids: Any = None,
                           g_camids: Any = None, *, max_rank: int = 50, top_k: int | None = None,
-                          ap_normalizer: str = "retrieved", junk_pids: Iterable[int] = (-1,),
+                          ap_normalizer: str = "all", junk_pids: Iterable[int] = (-1,),
                           index_base: int = 0) -> RetrievalMetrics:
     """Score ranked lists, e.g. a parsed ``track2.txt`` / ``result.txt`` submission.
 

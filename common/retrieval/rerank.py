@@ -40,6 +40,8 @@ from .knn import METRICS, SelfKnn, l2_normalize, prepare_features, self_knn
 #: Candidates searched beyond the k needed, so that float32 search errors and ties at the
 #: boundary cannot change the exact neighbour sets.
 DEFAULT_MARGIN = 8
+#: The distances of ``jaccard_distance``'s weights (see there).
+WEIGHT_DISTANCES = ("squared_euclidean", "unit_dot")
 #: A float32 distance decides on which side of a set boundary an item falls only when the gap to
 #: the next candidate exceeds twice this many "standard deviations" of float32 rounding,
 #: 2^-24 sqrt(d) (|x_i| + |x_j|)^2; other rows are re-scored in float64.
@@ -104,8 +106,8 @@ def k_reciprocal_rerank(query: Any, gallery: Any, k1: int = 20, k2: int = 6,
 
 
 def jaccard_distance(features: Any, k1: int = 20, k2: int = 6, *, metric: str = "cosine",
-                     max_distance: float | None = None, use_gpu: str = "auto",
-                     margin: int = DEFAULT_MARGIN, block_size: int = 4096) -> sp.csr_matrix:
+                     weight_distance: str = "squared_euclidean", max_distance: float | None = None,
+                     use_gpu: str = "auto", margin: int = DEFAULT_MARGIN, block_size: int = 4096) -> sp.csr_matrix:
     """All-vs-all k-reciprocal Jaccard distance for clustering, as a sparse neighbourhood graph.
 
     Follows ``compute_jaccard_distance`` of SpCL / OpenUnReID / DMT (``faiss_rerank.py``): the
@@ -123,7 +125,11 @@ def jaccard_distance(features: Any, k1: int = 20, k2: int = 6, *, metric: str = 
     Args:
         features: (N, d) features.
         k1, k2: neighbourhood and query-expansion sizes (SpCL: 30 and 6; DMT: 30 and 6).
-        metric: ``"cosine"`` (L2-normalise first, as SpCL and DMT do) or ``"euclidean"``.
+        metric: ``"cosine"`` (L2-normalise first, as SpCL does) or ``"euclidean"`` (the raw features: DMT's
+            stage 2 clusters track-smoothed features that are not unit-norm, with faiss ``IndexFlatL2``).
+        weight_distance: the distance d in the weights ``softmax(-d)``: ``"squared_euclidean"``
+            ``||x_i - x_j||^2``, or ``"unit_dot"`` ``2 - 2 <x_i, x_j>``, the formula of the code
+            (``faiss_rerank.py``), equal to the former on unit-norm features only.
         max_distance: keep only entries <= this (e.g. the DBSCAN eps) to shrink the graph;
             None keeps every overlapping pair.
         use_gpu, margin, block_size: as in ``k_reciprocal_rerank``.
@@ -135,14 +141,21 @@ def jaccard_distance(features: Any, k1: int = 20, k2: int = 6, *, metric: str = 
     n = len(x)
     k1 = check_k(k1, n, "k1", "the feature set")
     k2 = check_k(k2, n, "k2", "the feature set")
+    check_choice(weight_distance, "weight_distance", WEIGHT_DISTANCES)
     if max_distance is not None and not max_distance >= 0:
         raise ValueError(f"max_distance must be >= 0 or None, got {max_distance}")
     norms = _squared_norms(x)
     half = min(int(np.around(k1 / 2)) + 1, k1)
     ranks, nn = _exact_neighbour_lists(x, norms, (k1, half, k2), margin, use_gpu, block_size,
                                        with_farthest=False)
-    v = _k_reciprocal_encoding(ranks, k1, half, k2, np.ones(n),
-                               lambda rows, cols: _pair_values(x, norms, nn, rows, cols))
+
+    def weight_distances(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        squared = _pair_values(x, norms, nn, rows, cols)
+        if weight_distance == "unit_dot":  # 2 - 2 <x_i, x_j> = ||x_i - x_j||^2 - |x_i|^2 - |x_j|^2 + 2
+            squared += 2.0 - norms[rows] - norms[cols]
+        return squared
+
+    v = _k_reciprocal_encoding(ranks, k1, half, k2, np.ones(n), weight_distances)
     del ranks
     inv_index = v.tocsc()
     blocks = []

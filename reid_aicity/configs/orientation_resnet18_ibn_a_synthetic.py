@@ -3,5 +3,7 @@
 _base_ = ["./stage1_resnet18_ibn_a_synthetic.py"]
 stage = "orientation"
 sampler = dict(type="random")
+# DATALOADER.SAMPLER "softmax": DMT's make_loss returns F.cross_entropy only (no triplet term, no smoothing).
+loss = dict(triplet=None)
 solver = dict(ims_per_batch=32, max_epochs=24, steps=[18], warmup_epochs=2, large_fc_lr=False, checkpoint_every=8)
 attribute = dict(orientation_bins="dmt_code")

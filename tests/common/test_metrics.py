@@ -92,10 +92,11 @@ def test_closed_form_ap_and_inp():
     assert res.mAP == pytest.approx((1 + 2 / 3) / 2)
     assert res.mINP == pytest.approx(2 / 3)
     assert res.rank(1) == 1.0
-    # truncated to the top 2: one hit retrieved out of two relevant items
-    assert evaluate_distmat(distmat, [5], [5, 6, 5, 6], max_rank=4, top_k=2).mAP == pytest.approx(1.0)
+    # truncated to the top 2: one hit retrieved out of two relevant items; by default AP divides by all the
+    # relevant items (0.5), "retrieved" by those in the list (1.0)
+    assert evaluate_distmat(distmat, [5], [5, 6, 5, 6], max_rank=4, top_k=2).mAP == pytest.approx(0.5)
     assert evaluate_distmat(distmat, [5], [5, 6, 5, 6], max_rank=4, top_k=2,
-                            ap_normalizer="all").mAP == pytest.approx(0.5)
+                            ap_normalizer="retrieved").mAP == pytest.approx(1.0)
 
 
 def test_ties_are_broken_by_gallery_index():

@@ -75,3 +75,14 @@ def test_progress_bar_only_on_main_rank(tmp_path):
     assert main.progress(range(3), disable=True).disable is True
     main.close()
     other.close()
+
+
+def test_printed_tables_keep_every_digit_off_a_terminal(tmp_path, capsys):
+    """A CI log or ``| tee`` is not a terminal: rich's default 80 columns cut cells to "0.12…"."""
+    rows = [{f"column {i}": f"{0.123456789 * (i + 1):.9f}" for i in range(12)}]
+    with RunLogger(tmp_path, tensorboard=False) as log:
+        log.save_table(rows, "wide", title="a table far wider than 80 characters")
+    out = capsys.readouterr().out
+    assert "…" not in out
+    assert all(value in out for value in rows[0].values())
+    assert max(len(line) for line in out.splitlines()) > 80

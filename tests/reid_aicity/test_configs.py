@@ -83,3 +83,33 @@ def test_stage1_configs_build_their_paper_backbone(path):
     model = build_model(cfg, 10)
     assert model.head.classifier.weight.shape[0] == 10
     assert list(model.pixel_mean.flatten()) == pytest.approx(cfg.input.pixel_mean)
+
+
+@pytest.mark.parametrize("path", [p for p in CONFIGS if p.stem.startswith(("camera_", "orientation_"))],
+                         ids=lambda p: p.stem)
+def test_camera_and_orientation_models_train_with_cross_entropy_only(path):
+    """DATALOADER.SAMPLER 'softmax' in DMT's camera_view configs: make_loss returns F.cross_entropy alone."""
+    from reid_aicity.stage1 import build_criterion
+
+    cfg = load_config(path, schema=DEFAULTS)
+    criterion = build_criterion(cfg)
+    assert criterion.triplet is None and criterion.ce["label_smoothing"] == 0.0
+    assert cfg.sampler.type == "random"
+
+
+def test_test_features_are_float32_by_default(monkeypatch):
+    """DMT extracts test features in fp32; mixed precision is test.amp (on CUDA only)."""
+    import torch
+
+    import reid_aicity.inference as inference
+
+    seen = []
+    monkeypatch.setattr(inference, "extract_features", lambda *a, amp, **k: seen.append(amp) or
+                        type("Features", (), {"features": torch.zeros(1, 2)})())
+    monkeypatch.setattr(inference, "test_loader", lambda *a, **k: None)
+    for amp in (False, True):
+        cfg = load_config(CONFIGS[0], {"test.amp": amp, "solver.amp": True}, schema=DEFAULTS)
+        inference.embed_items(None, cfg, [], torch.device("cuda"), ["original"])
+        inference.embed_items(None, cfg, [], torch.device("cpu"), ["original"])
+    assert seen == [False, False, True, False]
+    assert all(load_config(p, schema=DEFAULTS).test.amp is False for p in CONFIGS)
