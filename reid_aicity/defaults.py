@@ -141,6 +141,12 @@ DEFAULTS = dict(
         ap_normalizer="all",
         new_camera_min=40,  # cameras >= this are the test-only ("held-out") cameras
         post=dict(
+            # Not in DMT (off): database-side augmentation of the gallery (mean of each item's k nearest gallery
+            # items weighted by similarity^alpha; alpha 0: plain mean) and fast-reid's alpha query expansion
+            # (TEST.AQE: k 5, alpha 3, 1 round, over queries and gallery pooled), applied in that order to the
+            # test features before the distances (common.retrieval.query_expansion).
+            dba=dict(enabled=False, k=10, alpha=0.0, times=1),
+            aqe=dict(enabled=False, k=5, alpha=3.0, times=1),
             # Paper Sec. 3.3 and the code's query-to-track re-ranking; the code's image-level RE_RANKING
             # (used without tracks) has k1=50, k2=15, lambda_value=0.3.
             rerank=dict(enabled=True, k1=7, k2=2, lambda_value=0.6),

@@ -2,6 +2,9 @@
 each step switched by ``test.post``:
 
 1. **Augmentation test** (``inference``): original + flipped (+ cropped) features, summed, normalised.
+   Optionally (not in DMT, off by default) **database-side augmentation** (``dba``) of the gallery and
+   **alpha query expansion** (``aqe``, fast-reid's) of the pooled features, re-normalised
+   (``common.retrieval.query_expansion``).
 2. **Re-ranking** (``rerank``): k-reciprocal re-ranking, k1=7, k2=2, lambda=0.6 (paper Sec. 3.3),
    ``common.retrieval.k_reciprocal_rerank`` on squared Euclidean distances.
 3. **Weighted tracklet features** (``track``): each gallery track becomes one query-conditioned weighted
@@ -25,19 +28,19 @@ ablation (``ABLATION_STEPS``) switches the steps on in the order of the paper's 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
 from mmengine.config import ConfigDict
 
-from common.retrieval import (camera_group_penalty, k_reciprocal_rerank, remove_camera_bias,
-                              same_camera_penalty, track_to_image_distances, weighted_sum,
-                              weighted_track_features)
+from common.retrieval import (alpha_query_expansion, camera_group_penalty, database_augmentation,
+                              k_reciprocal_rerank, l2_normalize, remove_camera_bias, same_camera_penalty,
+                              track_to_image_distances, weighted_sum, weighted_track_features)
 
 from .inference import TargetFeatures
 
-POST_STEPS = ("rerank", "track", "fic", "bias", "camera_verification")
+POST_STEPS = ("dba", "aqe", "rerank", "track", "fic", "bias", "camera_verification")
 
 
 def squared_euclidean(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
@@ -96,9 +99,24 @@ class AttributeDistances:
     view: np.ndarray | None
 
 
+def expanded_features(feats: TargetFeatures, post: ConfigDict) -> TargetFeatures:
+    """``feats`` after DBA (gallery) and alpha-QE (queries and gallery pooled), re-normalised, when enabled."""
+    if not (post.dba.enabled or post.aqe.enabled):
+        return feats
+    query, gallery = feats.query, feats.gallery
+    if post.dba.enabled:
+        gallery = database_augmentation(gallery, k=min(post.dba.k, len(gallery)), alpha=post.dba.alpha,
+                                        times=post.dba.times)
+    if post.aqe.enabled:
+        query, gallery = alpha_query_expansion(query, gallery, k=min(post.aqe.k, len(query) + len(gallery)),
+                                               alpha=post.aqe.alpha, times=post.aqe.times)
+    return replace(feats, query=l2_normalize(query), gallery=l2_normalize(gallery))
+
+
 def post_process(feats: TargetFeatures, post: ConfigDict, new_camera_min: int,
                  attributes: AttributeDistances | None = None) -> np.ndarray:
     """The ``[Q, G]`` distance matrix after the enabled steps (see the module docstring)."""
+    feats = expanded_features(feats, post)
     distmat = retrieval_distance(feats.query, feats.gallery, feats.g_tracks, post)
     if post.fic.enabled:
         q1, g1 = fic_features(feats, post.fic.lam)

@@ -133,3 +133,21 @@ def test_ablation_switches_steps_on_in_the_papers_order():
     assert [post[s]["enabled"] for s in ("rerank", "track", "fic", "bias", "camera_verification")] == \
         [True, True, False, False, False]
     assert post.rerank.k1 == 7 and post.rerank.lambda_value == 0.6  # settings kept
+
+
+def test_dba_then_alpha_query_expansion_before_the_distance():
+    """Off in DMT; when on, the gallery is augmented first, then queries and gallery are expanded together,
+    and the distance is the squared Euclidean one of the re-normalised results."""
+    from common.retrieval import alpha_query_expansion, database_augmentation
+
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(4, 6)).astype(np.float32)
+    g = rng.normal(size=(9, 6)).astype(np.float32)
+    q, g = q / np.linalg.norm(q, axis=1, keepdims=True), g / np.linalg.norm(g, axis=1, keepdims=True)
+    assert not any(_post()[step]["enabled"] for step in ("dba", "aqe"))
+    post = _post("dba", "aqe", dba__k=3, aqe__k=4)
+    g_dba = database_augmentation(g, k=3, alpha=0.0)
+    eq, eg = alpha_query_expansion(q, g_dba, k=4, alpha=3.0)
+    eq, eg = eq / np.linalg.norm(eq, axis=1, keepdims=True), eg / np.linalg.norm(eg, axis=1, keepdims=True)
+    np.testing.assert_allclose(post_process(_feats(q, g), post, 40), squared_euclidean(eq, eg), atol=1e-5)
+    assert not np.allclose(post_process(_feats(q, g), _post(), 40), squared_euclidean(eq, eg), atol=1e-3)
