@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from common.checkpoint import load_checkpoint
-from reid_aicity import ensemble, evaluate, train
+from reid_aicity import ensemble, evaluate, export, train
 from reid_aicity.models import checkpoint_manager
 
 CONFIGS = "reid_aicity/configs"
@@ -31,6 +31,8 @@ def test_all_stages_evaluate_ensemble_and_resume(tiny_root, tmp_path):
     assert len(lines) == num_query and all(len(line.split()) == num_gallery for line in lines)  # G < 100
     assert 0 < results["scores"]["mAP"] <= 1 and (s1 / "tables" / "evaluation.json").is_file()
     assert (s1 / "config.py").is_file() and (s1 / "metrics.jsonl").is_file() and checkpoint_manager(s1).latest()
+    report = export.main([str(s1)])  # ONNX: onnxruntime checked against PyTorch inside
+    assert report.path == s1 / "model.onnx" and report.path.stat().st_size > 0
 
     for stage in ("camera", "orientation"):
         _train(f"{stage}_resnet18_ibn_a_synthetic.py", tiny_root, tmp_path / stage, "solver.max_epochs=1",
