@@ -15,7 +15,12 @@ synthetic clustered, L2-normalised features, so its wall time and **peak residen
 
 It prints a table (time, peak memory, speed-up and memory ratio, re-ranking time over search
 time, and the agreement of the two outputs) and writes ``tables/rerank_bench_{time,memory}.{md,json}``
-and ``rerank_bench.json`` under ``--work-dir``. Peak memory is reported in total and as the
+and ``rerank_bench.json`` under ``--work-dir``.
+
+It also times ``common.retrieval.evaluate_distmat`` against torchreid's Python evaluator (``eval_market1501``,
+re-stated below as the baseline) on a Market-1501-sized ``--evaluation-size`` (3,368 x 15,913) distance matrix
+with Market-like labels (751 identities, 6 cameras), and prints the ratio and the largest difference of the
+metrics (``tables/evaluation_bench.md|json``; ``--skip-evaluation`` leaves it out). Peak memory is reported in total and as the
 increment over the process' RSS just before the call (imports and features excluded). The dense baseline works in float32, so near-ties at a
 neighbour-set boundary may be decided differently from the sparse version (which decides them in
 float64); the agreement columns show how often that matters.
@@ -120,6 +125,50 @@ def _agreement(sparse_path: Path, dense_path: Path, top: int = 100) -> dict:
             "top100_identical_queries": float(np.mean(identical))}
 
 
+def torchreid_eval_market1501(distmat: np.ndarray, q_pids: np.ndarray, g_pids: np.ndarray, q_camids: np.ndarray,
+                               g_camids: np.ndarray, max_rank: int) -> tuple[np.ndarray, float, float]:
+    """torchreid's Python ``eval_market1501`` (``torchreid/metrics/rank.py``), the timing baseline: argsort of
+    the whole matrix, then per query the kept matches, CMC, INP and AP. Returns ``(cmc, mAP, mINP)``."""
+    indices = np.argsort(distmat, axis=1)
+    matches = (g_pids[indices] == q_pids[:, np.newaxis]).astype(np.int32)
+    all_cmc, all_ap, all_inp = [], [], []
+    for q_idx in range(distmat.shape[0]):
+        order = indices[q_idx]
+        keep = ~((g_pids[order] == q_pids[q_idx]) & (g_camids[order] == q_camids[q_idx]))
+        raw_cmc = matches[q_idx][keep]
+        if not np.any(raw_cmc):
+            continue
+        cmc = raw_cmc.cumsum()
+        max_pos_idx = np.max(np.where(raw_cmc == 1))
+        all_inp.append(cmc[max_pos_idx] / (max_pos_idx + 1.0))
+        cmc[cmc > 1] = 1
+        all_cmc.append(cmc[:max_rank])
+        tmp_cmc = [x / (i + 1.) for i, x in enumerate(raw_cmc.cumsum())]
+        all_ap.append((np.asarray(tmp_cmc) * raw_cmc).sum() / raw_cmc.sum())
+    return np.asarray(all_cmc, dtype=np.float32).mean(0), float(np.mean(all_ap)), float(np.mean(all_inp))
+
+
+def evaluation_bench(num_query: int, num_gallery: int, seed: int = 0, max_rank: int = 50) -> dict:
+    """Time ``evaluate_distmat`` and torchreid's evaluator on one synthetic (Q, G) matrix, in this process."""
+    from .metrics import evaluate_distmat
+
+    rng = np.random.default_rng(seed)
+    g_pids, g_cams = rng.integers(0, 751, num_gallery), rng.integers(0, 6, num_gallery)
+    q_pids, q_cams = rng.integers(0, 751, num_query), rng.integers(0, 6, num_query)
+    distmat = rng.random((num_query, num_gallery), dtype=np.float32)
+    distmat += 0.5 * (q_pids[:, None] != g_pids[None, :])  # matches closer, with overlap
+    start = time.perf_counter()
+    ours = evaluate_distmat(distmat, q_pids, g_pids, q_cams, g_cams, max_rank=max_rank)
+    ours_s = time.perf_counter() - start
+    start = time.perf_counter()
+    cmc, m_ap, m_inp = torchreid_eval_market1501(distmat, q_pids, g_pids, q_cams, g_cams, max_rank)
+    reference_s = time.perf_counter() - start
+    return {"queries": num_query, "gallery": num_gallery, "ours (s)": ours_s, "torchreid (s)": reference_s,
+            "torchreid / ours": reference_s / ours_s, "mAP": ours.mAP,
+            "|mAP, mINP diff|": max(abs(ours.mAP - m_ap), abs(ours.mINP - m_inp)),
+            "|CMC diff| (torchreid's is float32)": float(np.abs(ours.cmc - cmc).max())}
+
+
 def run(args: argparse.Namespace) -> list[dict]:
     from ..runlog import RunLogger
 
@@ -151,6 +200,12 @@ def run(args: argparse.Namespace) -> list[dict]:
                    title=f"Peak RSS (GiB; +: above the RSS before the call) and agreement; {title}")
     log.save_json({"config": vars(args), "results": details}, "rerank_bench")
     scratch.rmdir()
+    if not args.skip_evaluation:
+        log.info("timing evaluate_distmat against torchreid's evaluator ...")
+        row = evaluation_bench(*args.evaluation_size, seed=args.seed)
+        log.save_table([row], "evaluation_bench", title="Evaluation (CMC, mAP, mINP): ours vs torchreid's Python "
+                       "eval_market1501, same process")
+        log.save_json(row, "evaluation_bench")
     log.close()
     return details
 
@@ -196,6 +251,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dense-max", type=int, default=32341,
                    help="run the dense baseline only for N up to this (it needs O(N^2) memory)")
     p.add_argument("--no-knn", action="store_true", help="skip the plain top-k search timing")
+    p.add_argument("--evaluation-size", type=int, nargs=2, default=[3368, 15913], metavar=("Q", "G"),
+                   help="queries and gallery of the evaluation timing (default: Market-1501's)")
+    p.add_argument("--skip-evaluation", action="store_true", help="skip the evaluation timing")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--work-dir", default="work_dirs/retrieval_bench")
     p.add_argument("--child", choices=("knn", "sparse", "dense"), help=argparse.SUPPRESS)

@@ -102,9 +102,8 @@ def evaluate_distmat(distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any = Non
     top_k = _check_top_k(top_k, dist.shape[1])
     check_choice(ap_normalizer, "ap_normalizer", AP_NORMALIZERS)
     step = max(1, _CHUNK_ELEMENTS // dist.shape[1])
-    parts = [labels.score(np.argsort(dist[s:s + step], axis=1, kind="stable"),
-                          np.arange(s, min(s + step, len(dist))), top_k, ap_normalizer, max_rank,
-                          full_list=True)
+    parts = [labels.score_distances(dist[s:s + step], np.arange(s, min(s + step, len(dist))), top_k,
+                                    ap_normalizer)
              for s in range(0, len(dist), step)]
     return _summarise(parts, max_rank, top_k)
 
@@ -205,6 +204,58 @@ class _Labels:
             inp = np.where(all_hits.any(axis=1), n_rel / np.maximum(last, 1), 0.0)
         else:
             inp = np.full(len(order), np.nan)
+        return {"valid": n_rel > 0, "first": first, "ap": ap, "inp": inp, "queries": queries}
+
+
+    def score_distances(self, dist: np.ndarray, queries: np.ndarray, top_k: int | None, normalizer: str
+                        ) -> dict[str, np.ndarray]:
+        """``score`` of the stable ascending ranking of a (c, G) distance chunk, without ranking every item.
+
+        Only the ranks of the relevant items enter CMC, AP and INP. The rank of relevant item j among the
+        kept items is 1 + (kept items closer than it) + (kept items at the same distance with a lower index),
+        the first term from a binary search in the row's sorted kept distances (a value sort is several times
+        faster than the stable argsort of the whole row), the second counted directly where such ties exist.
+        """
+        qp = self.q_pids[queries, None]
+        same = self.g_pids[None, :] == qp
+        removed = np.broadcast_to(self.g_junk, same.shape)
+        if self.q_cams is not None:
+            removed = removed | (same & (self.g_cams[None, :] == self.q_cams[queries, None]))
+        positive = same & ~removed
+        kept_sorted = np.where(removed, np.nan, dist)  # removed items sort last (NaN), beyond any distance
+        kept_sorted.sort(axis=1)
+        rows, cols = np.nonzero(positive)  # row-major: rows ascending
+        values = dist[rows, cols]
+        bounds = np.searchsorted(rows, np.arange(len(dist) + 1))
+        closer = np.empty(len(rows), dtype=np.int64)
+        same_value = np.empty(len(rows), dtype=np.int64)
+        for r in range(len(dist)):
+            part = slice(bounds[r], bounds[r + 1])
+            if part.start == part.stop:
+                continue
+            closer[part] = np.searchsorted(kept_sorted[r], values[part], side="left")
+            same_value[part] = np.searchsorted(kept_sorted[r], values[part], side="right") - closer[part]
+        rank = closer + 1
+        for i in np.flatnonzero(same_value > 1):  # ties: kept items at the same distance, lower index first
+            r, c = rows[i], cols[i]
+            rank[i] += int(np.count_nonzero((dist[r, :c] == values[i]) & ~removed[r, :c]))
+        order = np.lexsort((rank, rows))
+        rows, rank = rows[order], rank[order]
+        n_rel = self.n_relevant[queries]
+        hit_number = np.arange(len(rows)) - bounds[rows] + 1  # m-th relevant item of its row, by rank
+        within = rank <= top_k if top_k is not None else np.ones(len(rows), dtype=bool)
+        precision_sum = np.bincount(rows, weights=np.where(within, hit_number / rank, 0.0), minlength=len(dist))
+        n_hit = np.bincount(rows, weights=within, minlength=len(dist)).astype(np.int64)
+        norm = {"retrieved": n_hit, "all": n_rel,
+                "min": np.minimum(n_rel, top_k if top_k is not None else n_rel)}[normalizer]
+        ap = np.where(norm > 0, precision_sum / np.maximum(norm, 1), 0.0)
+        has = bounds[1:] > bounds[:-1]
+        first = np.full(len(dist), np.iinfo(np.int64).max)
+        first[has] = rank[bounds[:-1][has]]
+        first[n_hit == 0] = np.iinfo(np.int64).max  # no relevant item within the top K
+        last = np.ones(len(dist), dtype=np.int64)
+        last[has] = rank[bounds[1:][has] - 1]
+        inp = np.where(has, n_rel / last, 0.0)
         return {"valid": n_rel > 0, "first": first, "ap": ap, "inp": inp, "queries": queries}
 
 

@@ -153,3 +153,17 @@ def test_nan_distances_and_bad_ranked_lists_are_rejected():
         evaluate_ranked_lists(np.array([[0, 1]]), [1], [1, 2], index_base=1)
     with pytest.raises(ValueError, match="must not repeat"):
         evaluate_ranked_lists(np.array([[1, 1]]), [1], [1, 2])
+
+
+@pytest.mark.parametrize("top_k", [None, 20])
+def test_equals_reference_with_infinite_and_negative_distances(top_k):
+    """+inf ("never match", e.g. a camera penalty) and negative values (distances minus bias terms) rank
+    like any other value, ties among them by gallery index."""
+    distmat, qp, gp, qc, gc = random_case(7, tie_levels=6)
+    rng = np.random.default_rng(7)
+    distmat[rng.random(distmat.shape) < 0.2] = np.inf
+    distmat -= 3.0
+    ours = evaluate_distmat(distmat, qp, gp, qc, gc, max_rank=10, top_k=top_k, ap_normalizer="all")
+    cmc, m_ap, m_inp, _ = reference(distmat, qp, gp, qc, gc, 10, top_k, "all")
+    np.testing.assert_allclose(ours.cmc, cmc, atol=1e-12)
+    assert ours.mAP == pytest.approx(m_ap, abs=1e-12) and ours.mINP == pytest.approx(m_inp, abs=1e-12)

@@ -7,7 +7,8 @@ from common.retrieval.bench import main, synthetic_features
 
 
 def test_bench_small_run_writes_tables(tmp_path):
-    main(["--sizes", "400", "--queries", "40", "--dim", "8", "--work-dir", str(tmp_path)])
+    main(["--sizes", "400", "--queries", "40", "--dim", "8", "--evaluation-size", "60", "500",
+          "--work-dir", str(tmp_path)])
     result = json.loads((tmp_path / "rerank_bench.json").read_text())["results"][0]
     for method in ("knn", "sparse", "dense"):
         assert result[method]["seconds"] > 0
@@ -16,6 +17,9 @@ def test_bench_small_run_writes_tables(tmp_path):
     for name in ("rerank_bench_time", "rerank_bench_memory"):
         assert (tmp_path / "tables" / f"{name}.md").read_text().count("| 400 |") == 1
     assert not (tmp_path / "scratch").exists()
+    evaluation = json.loads((tmp_path / "evaluation_bench.json").read_text())
+    assert evaluation["queries"] == 60 and evaluation["|mAP, mINP diff|"] < 1e-9
+    assert evaluation["|CMC diff| (torchreid's is float32)"] < 1e-6
 
 
 def test_synthetic_features_are_unit_norm_and_clustered():
