@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,9 +23,9 @@ from common.reid.dataset import ReIDDataset, ReIDItem, check_items
 from common.reid.sampler import IdentitySampler
 from common.reid.transforms import build_test_transform, build_train_transform
 
-from .datasets import load_aic21_track2, load_aic_split, load_vehiclex
+from .datasets import load_aic21_track2, load_aic_split, load_vehiclex, load_veri776
 from .split_test import carve_split_test
-from .track_files import NO_TRACK
+from .track_files import IMAGE_SUFFIXES, NO_TRACK
 
 TRAIN_SETS = ("aic", "aic_crop", "sim")
 
@@ -89,16 +90,46 @@ def training_items(cfg: Config) -> tuple[list[ReIDItem], int]:
     return items, num_classes
 
 
+TARGETS = ("test", "split_test", "veri776", "folders")
+_ID_CAMERA_NAME = re.compile(r"^(\d+)_c(\d+)")
+
+
+def folder_items(folder: str | Path, what: str) -> list[ReIDItem]:
+    """The images of ``folder`` in name order; identity and camera from names ``<id>_c<camera>...`` (VeRi,
+    Market-1501) when every name has that form, else unlabelled (identity -1, camera 0)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"data.folders.{what}: folder not found: {folder}")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise FileNotFoundError(f"data.folders.{what}: no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    matches = [_ID_CAMERA_NAME.match(p.name) for p in paths]
+    if all(matches):
+        return check_items([(str(p), int(m.group(1)), int(m.group(2)), NO_TRACK) for p, m in zip(paths, matches)],
+                           name=f"data.folders.{what} ({folder})")
+    return check_items([(str(p), -1, 0, NO_TRACK) for p in paths], name=f"data.folders.{what} ({folder})")
+
+
 def load_target(cfg: Config) -> TargetSet:
-    """The AI City test set (``data.target="test"``) or the Split-Test carved from the training set."""
-    if cfg.data.target == "test":
+    """The retrieval set of ``data.target``: the AI City test set, the Split-Test carved from the training
+    set, VeRi-776's query / test split (``data.veri_dir``), or a query / gallery folder pair
+    (``data.folders``)."""
+    target = cfg.data.target
+    if target in ("test", "split_test"):
         splits = load_aic21_track2(cfg.data.root, cfg.data.aic_dir)
-        return TargetSet(splits.query, splits.gallery, "test")
-    if cfg.data.target == "split_test":
-        splits = load_aic21_track2(cfg.data.root, cfg.data.aic_dir)
+        if target == "test":
+            return TargetSet(splits.query, splits.gallery, "test")
         split = carve_split_test(splits.train, **cfg.data.split_test)
         return TargetSet(split.query, split.gallery, "split_test")
-    raise ValueError(f"data.target must be 'test' or 'split_test', got {cfg.data.target!r}")
+    if target == "veri776":
+        splits = load_veri776(Path(cfg.data.root) / cfg.data.veri_dir)
+        return TargetSet(splits.query, splits.gallery, "veri776")
+    if target == "folders":
+        if not (cfg.data.folders.query and cfg.data.folders.gallery):
+            raise ValueError("data.target='folders' needs data.folders.query and data.folders.gallery")
+        return TargetSet(folder_items(cfg.data.folders.query, "query"),
+                         folder_items(cfg.data.folders.gallery, "gallery"), "folders")
+    raise ValueError(f"data.target must be one of {', '.join(TARGETS)}, got {target!r}")
 
 
 def detector_crops(cfg: Config, target: TargetSet) -> TargetSet:
@@ -118,7 +149,8 @@ def detector_crops(cfg: Config, target: TargetSet) -> TargetSet:
         query = cropped(target.query, "query")
         gallery = cropped(target.gallery, "gallery") if cfg.test.crop_gallery else None
     else:
-        raise ValueError(f"no detector crops for the target '{target.name}'")
+        raise ValueError(f"test.crop_test='detector' reads the detector crops of the AI City test set or the "
+                         f"Split-Test; the target '{target.name}' has none: set test.crop_test=None or 'center'")
     return TargetSet(query, gallery if gallery is not None else target.gallery, f"{target.name}_crops")
 
 

@@ -32,7 +32,12 @@ DEFAULTS = dict(
         train_sets=["aic", "aic_crop", "sim"],
         # Retrieval set of evaluation and stage 2: "test" (image_query vs image_test) or "split_test"
         # (identities carved from the training set, which then leave training; see split_test.py).
+        # Also "veri776" (VeRi-776's image_query vs image_test under data.veri_dir, with test_track.txt) or
+        # "folders" (data.folders: a query and a gallery folder; identities and cameras from file names
+        # <id>_c<camera>_... when every name has that form, else unlabelled: features and pictures, no scores).
         target="test",
+        veri_dir="VeRi",
+        folders=dict(query=None, gallery=None),
         split_test=dict(num_ids=88, seed=0, queries_per_camera=1),  # paper: 88 vehicles
         num_workers=8,
     ),
@@ -134,7 +139,7 @@ DEFAULTS = dict(
         # DMT builds the gallery crop path with replace('image_gallery', ...) on image_test, so the
         # gallery "crop" is the original image (code, False); True crops the gallery too (paper).
         crop_gallery=False,
-        top_k=100,  # the server scores mAP over the top-100 list
+        top_k=100,  # the server scores mAP over the top-100 list; None: the full ranking (VeRi-776 convention)
         # AP@top_k over all relevant items of the gallery ("all", the standard convention), or over those
         # retrieved in the top_k ("retrieved": the server's convention as the VisDA organisers describe it,
         # higher; "min": min(top_k, relevant)). common.retrieval.metrics; the tables name the one printed.
@@ -163,6 +168,7 @@ DEFAULTS = dict(
         ),
         ablation=False,  # evaluate every cumulative post-processing step (paper Table 4)
         save_figures=True,
+        ranked_list_queries=6,  # queries drawn with their top-10 gallery images (0: none)
     ),
     evaluate_after_training=True,
     # python -m reid_aicity.ensemble: members are run directories (their dist_mat.npy) or .npy files;

@@ -5,13 +5,17 @@ The model (``--weights``: a run directory or checkpoint file; default: the run d
 embeds the target's queries and gallery with the augmentation test, the post-processing chain of
 ``test.post`` turns the features into a distance matrix, and the run directory's ``evaluation/``
 folder receives ``dist_mat.npy`` (for ``reid_aicity.ensemble``), ``track2.txt`` (top-100 gallery
-indices per query, 1-based), and, when the target is labelled (synthetic data, Split-Test),
-``tables/evaluation.md|json`` with the top-100 mAP / CMC / mINP, a ranked-list picture and, with
-``test.ablation=True``, the cumulative post-processing ablation (paper Table 4).
+indices per query, 1-based), the test features (``features.npy`` with ``features_index.csv``), the ranked
+lists of the first ``test.ranked_list_queries`` queries (``figures/evaluation_ranked_lists.png``; green /
+red frames when the target has identities), and, when the target is labelled (synthetic data, Split-Test,
+VeRi-776, named folders), ``tables/evaluation.md|json`` with the mAP / CMC / mINP and, with
+``test.ablation=True``, the cumulative post-processing ablation (paper Table 4). ``data.target`` picks the
+retrieval set (``reid_aicity.data.load_target``).
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from .data import TargetSet, load_target
 from .defaults import DEFAULTS
 from .evaluation import map_convention, retrieval_scores
 from .inference import TargetFeatures, extract_target_features
+from .track_files import NO_TRACK
 from .models import build_model, load_weights
 from .post_processing import ABLATION_STEPS, AttributeDistances, enabled_steps, post_process, with_steps
 
@@ -78,6 +83,22 @@ def plot_ablation(rows: list[dict[str, Any]], title: str):
     return fig
 
 
+def save_features(run: RunLogger, feats: TargetFeatures, target: TargetSet) -> None:
+    """``features.npy`` (``[Q + G, D]`` float32, the L2-normalised test features: queries, then gallery) and
+    ``features_index.csv`` (row, split, image path, identity, camera, track) in the run directory."""
+    if not run.is_main:
+        return
+    with atomic_open(run.dir / "features.npy", "wb") as f:
+        np.save(f, np.concatenate([feats.query, feats.gallery]).astype(np.float32))
+    tracks = np.concatenate([np.full(len(target.query), NO_TRACK), feats.g_tracks])
+    with atomic_open(run.dir / "features_index.csv", "w") as f:
+        writer = csv.writer(f)
+        writer.writerow(["row", "split", "path", "pid", "camid", "track"])
+        for row, (split, item) in enumerate([("query", it) for it in target.query]
+                                            + [("gallery", it) for it in target.gallery]):
+            writer.writerow([row, split, item.img_path, item.pid, item.camid, int(tracks[row])])
+
+
 def evaluate_model(model: torch.nn.Module, cfg: Config, run: RunLogger, device: torch.device, *,
                    target: TargetSet | None = None, name: str = "evaluation") -> dict[str, Any]:
     """Features, post-processing, submission files and (labelled target) scores of ``model``.
@@ -96,9 +117,18 @@ def evaluate_model(model: torch.nn.Module, cfg: Config, run: RunLogger, device: 
     attributes = attribute_distances(cfg, target, device) if needs_attributes else None
     distmat = post_process(feats, post, cfg.test.new_camera_min, attributes)
     save_submission(run, distmat)
+    save_features(run, feats, target)
+    if cfg.test.save_figures and cfg.test.ranked_list_queries:
+        ranked = topk_indices(distmat, min(10, distmat.shape[1]))
+        labels = (feats.q_pids, feats.g_pids) if target.labelled else (None, None)  # frames only with labels
+        fig = plot_ranked_lists([it.img_path for it in target.query], [it.img_path for it in target.gallery],
+                                ranked, *labels, queries=list(range(min(cfg.test.ranked_list_queries,
+                                                                        len(target.query)))), k=ranked.shape[1])
+        run.save_figure(fig, f"{name}_ranked_lists")
     out: dict[str, Any] = {"scores": {}, "ablation": []}
     if not target.labelled:
-        run.info(f"{target.name} has no ground truth: wrote dist_mat.npy and track2.txt only")
+        run.info(f"{target.name} has no ground truth: wrote dist_mat.npy, track2.txt, the features and the "
+                 "ranked lists only")
         return out
     scores = retrieval_scores(distmat, feats.labels(), cfg.test)
     out["scores"] = scores
@@ -112,12 +142,6 @@ def evaluate_model(model: torch.nn.Module, cfg: Config, run: RunLogger, device: 
         run.save_table(out["ablation"], f"{name}_ablation",
                        title=f"Post-processing ablation (paper Table 4; {map_convention(cfg.test)})")
         run.save_figure(plot_ablation(out["ablation"], "post-processing ablation"), f"{name}_ablation")
-    if cfg.test.save_figures:
-        ranked = topk_indices(distmat, min(10, distmat.shape[1]))
-        shown = list(range(min(6, len(target.query))))
-        fig = plot_ranked_lists([it.img_path for it in target.query], [it.img_path for it in target.gallery],
-                                ranked, feats.q_pids, feats.g_pids, queries=shown, k=ranked.shape[1])
-        run.save_figure(fig, f"{name}_ranked_lists")
     run.save_json(out, f"{name}_results")
     return out
 

@@ -24,6 +24,8 @@ AP_CONVENTIONS = {"all": "AP over all relevant items", "retrieved": "AP over the
 
 def map_convention(test: ConfigDict) -> str:
     """What the tables' ``mAP`` is, e.g. ``"mAP@100, AP over all relevant items"``."""
+    if not test.top_k:
+        return "mAP over the full ranking"
     return f"mAP@{test.top_k}, {AP_CONVENTIONS[test.ap_normalizer]}"
 
 
@@ -41,7 +43,7 @@ def retrieval_scores(distmat: np.ndarray, labels: Mapping[str, np.ndarray], test
     """
     if (labels["q_pids"] < 0).any() or (labels["g_pids"] < 0).any():
         raise ValueError("the target set has no ground truth (vehicleID) for some images; it cannot be scored")
-    top_k = min(test.top_k, distmat.shape[1])
+    top_k = min(test.top_k, distmat.shape[1]) if test.top_k else None  # None: the full ranking (VeRi-776)
     out = _scores(distmat, labels, np.ones(len(distmat), dtype=bool), top_k, test.ap_normalizer)
     new = labels["q_cams"] >= test.new_camera_min
     if new.any():

@@ -1,7 +1,8 @@
 """Retrieval toolkit shared by the ReID pipelines: faiss nearest neighbours, sparse k-reciprocal
-re-ranking and Jaccard distances, ReID metrics, camera / track / smoothing post-processing,
-query expansion (alpha-QE, DBA), distance fusion, ranked-list files and pictures. ``python -m common.retrieval.bench`` measures the
-sparse re-ranking against the dense original."""
+re-ranking and Jaccard distances, ReID metrics, camera / track / smoothing post-processing, query
+expansion (alpha-QE, DBA), distance fusion, ranked-list files and pictures. ``python -m
+common.retrieval.bench`` measures the sparse re-ranking against the dense original and the metrics against
+torchreid's evaluator."""
 from .camera import (camera_group_penalty, camera_transition_adjustment, remove_camera_bias,
                      same_camera_penalty)
 from .fusion import average_distances, weighted_sum

@@ -15,15 +15,15 @@ synthetic clustered, L2-normalised features, so its wall time and **peak residen
 
 It prints a table (time, peak memory, speed-up and memory ratio, re-ranking time over search
 time, and the agreement of the two outputs) and writes ``tables/rerank_bench_{time,memory}.{md,json}``
-and ``rerank_bench.json`` under ``--work-dir``.
+and ``rerank_bench.json`` under ``--work-dir``. Peak memory is reported in total and as the increment over the
+process' RSS just before the call (imports and features excluded). The dense baseline works in float32, so
+near-ties at a neighbour-set boundary may be decided differently from the sparse version (which decides them
+in float64); the agreement columns show how often that matters.
 
 It also times ``common.retrieval.evaluate_distmat`` against torchreid's Python evaluator (``eval_market1501``,
 re-stated below as the baseline) on a Market-1501-sized ``--evaluation-size`` (3,368 x 15,913) distance matrix
-with Market-like labels (751 identities, 6 cameras), and prints the ratio and the largest difference of the
-metrics (``tables/evaluation_bench.md|json``; ``--skip-evaluation`` leaves it out). Peak memory is reported in total and as the
-increment over the process' RSS just before the call (imports and features excluded). The dense baseline works in float32, so near-ties at a
-neighbour-set boundary may be decided differently from the sparse version (which decides them in
-float64); the agreement columns show how often that matters.
+with Market-like labels (751 identities, 6 cameras), in this process, and prints the ratio and the largest
+differences of the metrics (``tables/evaluation_bench.md|json``; ``--skip-evaluation`` leaves it out).
 """
 from __future__ import annotations
 
