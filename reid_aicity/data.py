@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,12 +19,13 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from common.distributed import DistInfo
 from common.reid.dataset import ReIDDataset, ReIDItem, check_items
+from common.reid.evaluation_files import folder_items
 from common.reid.sampler import IdentitySampler
 from common.reid.transforms import build_test_transform, build_train_transform
 
 from .datasets import load_aic21_track2, load_aic_split, load_vehiclex, load_veri776
 from .split_test import carve_split_test
-from .track_files import IMAGE_SUFFIXES, NO_TRACK
+from .track_files import NO_TRACK
 
 TRAIN_SETS = ("aic", "aic_crop", "sim")
 
@@ -91,23 +91,6 @@ def training_items(cfg: Config) -> tuple[list[ReIDItem], int]:
 
 
 TARGETS = ("test", "split_test", "veri776", "folders")
-_ID_CAMERA_NAME = re.compile(r"^(\d+)_c(\d+)")
-
-
-def folder_items(folder: str | Path, what: str) -> list[ReIDItem]:
-    """The images of ``folder`` in name order; identity and camera from names ``<id>_c<camera>...`` (VeRi,
-    Market-1501) when every name has that form, else unlabelled (identity -1, camera 0)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"data.folders.{what}: folder not found: {folder}")
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise FileNotFoundError(f"data.folders.{what}: no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
-    matches = [_ID_CAMERA_NAME.match(p.name) for p in paths]
-    if all(matches):
-        return check_items([(str(p), int(m.group(1)), int(m.group(2)), NO_TRACK) for p, m in zip(paths, matches)],
-                           name=f"data.folders.{what} ({folder})")
-    return check_items([(str(p), -1, 0, NO_TRACK) for p in paths], name=f"data.folders.{what} ({folder})")
 
 
 def load_target(cfg: Config) -> TargetSet:
@@ -127,8 +110,8 @@ def load_target(cfg: Config) -> TargetSet:
     if target == "folders":
         if not (cfg.data.folders.query and cfg.data.folders.gallery):
             raise ValueError("data.target='folders' needs data.folders.query and data.folders.gallery")
-        return TargetSet(folder_items(cfg.data.folders.query, "query"),
-                         folder_items(cfg.data.folders.gallery, "gallery"), "folders")
+        return TargetSet(folder_items(cfg.data.folders.query, "data.folders.query"),
+                         folder_items(cfg.data.folders.gallery, "data.folders.gallery"), "folders")
     raise ValueError(f"data.target must be one of {', '.join(TARGETS)}, got {target!r}")
 
 

@@ -15,7 +15,6 @@ retrieval set (``reid_aicity.data.load_target``).
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from mmengine.config import Config
 from common.config import add_config_arguments, config_from_args, parse_config_args, work_dir_from_args
 from common.device import resolve_device, seed_everything
 from common.fileio import atomic_open
+from common.reid.evaluation_files import save_features
 from common.retrieval import plot_ranked_lists, topk_indices, write_aicity_track2
 from common.runlog import RunLogger
 
@@ -35,7 +35,6 @@ from .data import TargetSet, load_target
 from .defaults import DEFAULTS
 from .evaluation import map_convention, retrieval_scores
 from .inference import TargetFeatures, extract_target_features
-from .track_files import NO_TRACK
 from .models import build_model, load_weights
 from .post_processing import ABLATION_STEPS, AttributeDistances, enabled_steps, post_process, with_steps
 
@@ -83,22 +82,6 @@ def plot_ablation(rows: list[dict[str, Any]], title: str):
     return fig
 
 
-def save_features(run: RunLogger, feats: TargetFeatures, target: TargetSet) -> None:
-    """``features.npy`` (``[Q + G, D]`` float32, the L2-normalised test features: queries, then gallery) and
-    ``features_index.csv`` (row, split, image path, identity, camera, track) in the run directory."""
-    if not run.is_main:
-        return
-    with atomic_open(run.dir / "features.npy", "wb") as f:
-        np.save(f, np.concatenate([feats.query, feats.gallery]).astype(np.float32))
-    tracks = np.concatenate([np.full(len(target.query), NO_TRACK), feats.g_tracks])
-    with atomic_open(run.dir / "features_index.csv", "w") as f:
-        writer = csv.writer(f)
-        writer.writerow(["row", "split", "path", "pid", "camid", "track"])
-        for row, (split, item) in enumerate([("query", it) for it in target.query]
-                                            + [("gallery", it) for it in target.gallery]):
-            writer.writerow([row, split, item.img_path, item.pid, item.camid, int(tracks[row])])
-
-
 def evaluate_model(model: torch.nn.Module, cfg: Config, run: RunLogger, device: torch.device, *,
                    target: TargetSet | None = None, name: str = "evaluation") -> dict[str, Any]:
     """Features, post-processing, submission files and (labelled target) scores of ``model``.
@@ -117,7 +100,9 @@ def evaluate_model(model: torch.nn.Module, cfg: Config, run: RunLogger, device: 
     attributes = attribute_distances(cfg, target, device) if needs_attributes else None
     distmat = post_process(feats, post, cfg.test.new_camera_min, attributes)
     save_submission(run, distmat)
-    save_features(run, feats, target)
+    if run.is_main:
+        save_features(run.dir, target.query, target.gallery, np.concatenate([feats.query, feats.gallery]),
+                      feats.g_tracks)
     if cfg.test.save_figures and cfg.test.ranked_list_queries:
         ranked = topk_indices(distmat, min(10, distmat.shape[1]))
         labels = (feats.q_pids, feats.g_pids) if target.labelled else (None, None)  # frames only with labels

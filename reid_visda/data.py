@@ -32,8 +32,10 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from common.distributed import DistInfo
-from common.person import BiasEliminateTree, load_bias_eliminate_tree
+from common.person import (BiasEliminateTree, load_bias_eliminate_tree, load_dukemtmc, load_market1501,
+                           load_msmt17)
 from common.reid.dataset import ReIDDataset, ReIDItem, load_image
+from common.reid.evaluation_files import folder_items
 from common.reid.sampler import CyclingBatchSampler, IdentitySampler, RandomIdentitySampler, estimated_images
 from common.reid.transforms import build_test_transform, build_train_transform
 
@@ -76,12 +78,27 @@ class RetrievalSet:
                 "q_cams": col(self.query, "camid"), "g_cams": col(self.gallery, "camid")}
 
 
+#: Evaluation splits: VisDA-2020's validation and test trees, person data sets, a folder pair.
+SPLITS = ("val", "test", "market1501", "dukemtmc", "msmt17", "folders")
+
+
 def load_retrieval_set(cfg: Config, split: str) -> RetrievalSet:
-    """``split`` ``"val"`` (``data.val_dir``) or ``"test"`` (``data.test_dir``)."""
-    if split not in ("val", "test"):
-        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
-    tree = load_bias_eliminate_tree(eval_root=tree_dir(cfg, f"{split}_dir"))
-    return RetrievalSet(tree.query, tree.gallery, split)
+    """``split``: ``"val"`` (``data.val_dir``), ``"test"`` (``data.test_dir``), the query / gallery of
+    ``"market1501"``, ``"dukemtmc"`` or ``"msmt17"`` under ``data.person_root``, or ``"folders"``
+    (``data.folders``)."""
+    if split in ("val", "test"):
+        tree = load_bias_eliminate_tree(eval_root=tree_dir(cfg, f"{split}_dir"))
+        return RetrievalSet(tree.query, tree.gallery, split)
+    loaders = {"market1501": load_market1501, "dukemtmc": load_dukemtmc, "msmt17": load_msmt17}
+    if split in loaders:
+        splits = loaders[split](cfg.data.person_root)
+        return RetrievalSet(splits.query, splits.gallery, split)
+    if split == "folders":
+        if not (cfg.data.folders.query and cfg.data.folders.gallery):
+            raise ValueError("split 'folders' needs data.folders.query and data.folders.gallery")
+        return RetrievalSet(folder_items(cfg.data.folders.query, "data.folders.query"),
+                            folder_items(cfg.data.folders.gallery, "data.folders.gallery"), split)
+    raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
 
 
 def train_transform(cfg: Config):

@@ -37,6 +37,11 @@ DEFAULTS = dict(
         camstyle=True,
         camstyle_group_sizes=[6, 8],  # visda_dataset.py: a CamStyle group has 6 or 8 images
         num_workers=4,
+        # Other retrieval sets for python -m reid_visda.evaluate --split: "market1501", "dukemtmc", "msmt17"
+        # (their query / gallery under person_root, common.person's loaders) or "folders" (a query and a
+        # gallery folder; identities and cameras from names <id>_c<camera>... when every name has them).
+        person_root="data",
+        folders=dict(query=None, gallery=None),
     ),
     input=dict(
         size_train=[384, 128],  # the report's "large" models: [384, 192]
@@ -165,6 +170,7 @@ DEFAULTS = dict(
         ),
         ablation=True,  # also score every cumulative post-processing step
         save_figures=True,
+        ranked_list_queries=6,  # queries drawn with their top-10 gallery images (0: none)
     ),
     evaluate_after_training=True,
     # python -m reid_visda.ensemble (utils/ensemble.py): members are evaluation directories (their

@@ -1,5 +1,6 @@
-"""Evaluate a trained network on the validation or test split:
-``python -m reid_visda.evaluate <run_dir> [--split val|test] [key=value ...]``.
+"""Evaluate a trained network on a retrieval split: ``python -m reid_visda.evaluate <run_dir> [--split SPLIT]
+[key=value ...]``, SPLIT one of ``val`` / ``test`` (VisDA-2020), ``market1501`` / ``dukemtmc`` / ``msmt17``
+(``data.person_root``) or ``folders`` (``data.folders.query`` / ``gallery``).
 
 A camera run (stage ``camera``) writes its camera distance and predicted cameras
 (``evaluate_camera_model``), the ensemble's camera inputs. For the ReID stages:
@@ -9,8 +10,11 @@ distance is then post-processed (``post_processing``) when ``camera_model`` is s
 needs one. Written to ``<run_dir>/evaluation_<split>/``, as the code's ``test.py`` writes them:
 ``distmat.npy`` (after re-ranking, before the camera terms: what the ensemble fuses), ``camdistmat.npy``,
 ``q_pred.npy`` / ``g_pred.npy`` (predicted camera classes), and ``result.txt`` (top-100 gallery indices
-per query, 0-based, ``%05d``: the VisDA submission). On the labelled validation split the scores of every
-cumulative step are tabled (``tables/evaluation_<split>.md|json``) and plotted.
+per query, 0-based, ``%05d``: the VisDA submission), plus the features (``features.npy`` with
+``features_index.csv``) and the ranked lists of the first ``test.ranked_list_queries`` queries
+(``figures/ranked_lists_<split>.png``, green / red frames when the split has identities). On a labelled split
+(every split but VisDA's test and unnamed folders) the scores of every cumulative step are tabled
+(``tables/evaluation_<split>.md|json``) and plotted.
 
 Scores (validation): ``mAP`` and ``R1``/``R5``/``R10`` over the whole ranking with the Market-1501
 protocol (the code's ``eval_func``), and ``mAP_top100``, the server's mAP over the top-100 list
@@ -32,11 +36,12 @@ from common.config import load_config, parse_config_args
 from common.device import resolve_device
 from common.fileio import atomic_open
 from common.reid.features import extract_features
-from common.retrieval import evaluate_distmat, topk_indices, write_visda_result
+from common.reid.evaluation_files import save_features
+from common.retrieval import evaluate_distmat, plot_ranked_lists, topk_indices, write_visda_result
 from common.runlog import RunLogger
 
 from .camera_model import camera_classes, camera_classes_of_run, camera_outputs, load_camera_model
-from .data import RetrievalSet, load_retrieval_set, test_loader
+from .data import SPLITS, RetrievalSet, load_retrieval_set, test_loader
 from .defaults import DEFAULTS
 from .models import model_from_run
 from .post_processing import (CAMERA_STEPS, DISTANCE_TERMS, POST_STEPS, PostInputs, distances_by_step,
@@ -126,8 +131,17 @@ def evaluate_model(model: torch.nn.Module, cfg: Config, run_dir: str | Path, dev
             _save_npy(out_dir / f"{name}.npy", array)
         final = steps[-1][1]
         write_visda_result(out_dir / "result.txt", topk_indices(final, min(cfg.test.top_k, final.shape[1])))
+        save_features(out_dir, rset.query, rset.gallery, feats.numpy())
+        labelled = split != "test" and all(item.pid >= 0 for item in items)  # VisDA's test split: pid 0 everywhere
+        if cfg.test.save_figures and cfg.test.ranked_list_queries:
+            ranked = topk_indices(final, min(10, final.shape[1]))
+            labels = rset.arrays()
+            fig = plot_ranked_lists([it.img_path for it in rset.query], [it.img_path for it in rset.gallery], ranked,
+                                    *((labels["q_pids"], labels["g_pids"]) if labelled else (None, None)),
+                                    queries=list(range(min(cfg.test.ranked_list_queries, nq))), k=ranked.shape[1])
+            run.save_figure(fig, f"ranked_lists_{split}")
         results: dict[str, Any] = {"scores": {}, "plain": {}, "ablation": [], "dir": str(out_dir)}
-        if split == "val":
+        if labelled:
             labels = rset.arrays()
             shown = steps if cfg.test.ablation else [steps[0], steps[-1]]
             for name, dist in shown:
@@ -192,7 +206,9 @@ def score_bars(rows: list[dict[str, Any]], label: str, title: str | None = None)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m reid_visda.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a run directory of python -m reid_visda.train")
-    parser.add_argument("--split", choices=("val", "test"), default="val")
+    parser.add_argument("--split", choices=SPLITS, default="val",
+                        help="val / test (VisDA-2020), market1501 / dukemtmc / msmt17 (data.person_root), or "
+                             "folders (data.folders.query / gallery)")
     parser.add_argument("overrides", nargs="*", action=DictAction, default={},
                         help="config overrides (key.sub=value), e.g. camera_model=work_dirs/camera")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={}, help="overrides, MMDetection style")

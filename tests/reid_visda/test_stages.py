@@ -69,6 +69,46 @@ def test_baseline_record_and_evaluation(baseline_run, visda_trees):
     assert steps[0] == "features" and steps[-1] == "+ topology" and len(steps) == 7
     assert results["scores"] == results["ablation"][-1]
     assert (evaluation / "figures" / "evaluation_val.png").is_file()
+    assert np.load(evaluation / "features.npy").shape[0] == q + g
+    assert (evaluation / "figures" / "ranked_lists_val.png").stat().st_size > 0
+
+
+def test_evaluate_on_a_market_layout_and_on_unlabelled_folders(baseline_run, visda_trees, tmp_path):
+    """Any checkpoint on another retrieval set: Market-1501's layout (scored) and a folder pair without
+    identities (features and ranked lists only)."""
+    import csv
+    import shutil
+
+    from reid_visda import evaluate
+
+    from common.config import load_config
+    from reid_visda.data import load_retrieval_set
+    from reid_visda.defaults import DEFAULTS
+
+    work, _ = baseline_run
+    val = load_retrieval_set(load_config(work / "config.py", schema=DEFAULTS), "val")
+    probe, gallery = [it.img_path for it in val.query], [it.img_path for it in val.gallery]
+    market = tmp_path / "persons" / "market1501"
+    for folder, items in (("query", val.query), ("bounding_box_test", val.gallery),
+                          ("bounding_box_train", val.gallery[:4])):
+        (market / folder).mkdir(parents=True)
+        for i, item in enumerate(items):  # Market-1501 names: <pid>_c<camera 1-6>s1_<frame>_<box>.jpg
+            shutil.copy(item.img_path, market / folder / f"{item.pid:04d}_c{item.camid % 6 + 1}s1_{i:06d}_00.jpg")
+    out = evaluate.main([str(work), "--split", "market1501", f"data.person_root={tmp_path / 'persons'}",
+                         "camera_model=None"])
+    evaluation = work / "evaluation_market1501"
+    assert out["scores"]["mAP"] > 0 and (evaluation / "tables" / "evaluation_market1501.md").is_file()
+    index = list(csv.DictReader((evaluation / "features_index.csv").open()))
+    assert len(index) == len(probe) + len(gallery) and index[0]["split"] == "query"
+    for folder, images in (("q", probe[:3]), ("g", gallery[:12])):
+        (tmp_path / folder).mkdir()
+        for i, image in enumerate(images):
+            shutil.copy(image, tmp_path / folder / f"photo{i}.jpg")
+    out = evaluate.main([str(work), "--split", "folders", f"data.folders.query={tmp_path / 'q'}",
+                         f"data.folders.gallery={tmp_path / 'g'}", "camera_model=None"])
+    evaluation = work / "evaluation_folders"
+    assert out["scores"] == {} and np.load(evaluation / "distmat.npy").shape == (3, 12)
+    assert (evaluation / "figures" / "ranked_lists_folders.png").stat().st_size > 0
 
 
 def test_direct_transfer_reads_original_images_without_camstyle(visda_trees, tmp_path):
