@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-slow test-all demo clean-env
+.PHONY: setup test test-slow test-all demo gpu-check clean-env
 
 setup:
 	bash scripts/setup.sh
@@ -23,6 +23,10 @@ test-all: test test-slow
 
 demo: setup
 	bash scripts/demo.sh
+
+# Every pipeline's GPU path in one budgeted call (a one-line "no GPU" where there is none); see scripts/gpu_check.py.
+gpu-check: setup
+	bash scripts/gpu_check.sh $(GPU_CHECK_ARGS)
 
 clean-env:
 	rm -rf .venv .venv-setup.log
