@@ -10,3 +10,22 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def run_demo_process(package: str, work_dir, seed: int | None = None) -> dict:
+    """``python -m <package>.demo --work-dir WORK [--seed SEED]`` in a fresh process, as ``make demo`` runs it;
+    returns its ``demo_results.json``. A fresh process keeps the demo's timing and numbers independent of
+    the tests that ran before it in this one (in-process, the same demo ran about 25% slower late in the slow
+    suite)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    argv = [sys.executable, "-m", f"{package}.demo", "--work-dir", str(work_dir)]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(argv, check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, timeout=1800)
+    return json.loads((Path(work_dir) / "demo_results.json").read_text())

@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from reid_gan_filter.demo import run_demo
-
+from ..conftest import run_demo_process
 from .test_score import _check_quality
 
 #: mAP by which real + filtered must beat real + all (measured, seeds 0 / 1: supervised 0.09 / 0.09, UDA
@@ -17,7 +16,7 @@ MARGIN = 0.02
 @pytest.fixture(scope="module", params=[0, 1], ids=lambda seed: f"seed{seed}")
 def demo(request, tmp_path_factory):
     work = tmp_path_factory.mktemp(f"demo_seed{request.param}")
-    return work, run_demo(work, seed=request.param)
+    return work, run_demo_process("reid_gan_filter", work, seed=request.param)
 
 
 def _map(out, setting, training_set):
@@ -41,7 +40,9 @@ def test_filtered_beats_all_generated(demo, setting):
 @pytest.mark.slow
 def test_demo_outputs(demo):
     work, out = demo
-    assert json.loads((work / "demo_results.json").read_text())["comparison"] == out["comparison"]
+    assert json.loads((work / "tables" / "demo_comparison.json").read_text()) == out["comparison"]
+    assert [(r["setting"], r["training set"]) for r in out["comparison"]] == [
+        (s, t) for s in ("supervised", "uda") for t in ("real only", "real + all generated", "real + filtered")]
     for path in ("figures/demo_comparison.png", "tables/demo_comparison.md", "ablation/figures/ablation_heatmap.png",
                  "score/figures/score_scatter.png", "score/kept/manifest.csv"):
         assert (work / path).stat().st_size > 0, path

@@ -7,15 +7,15 @@
 """
 import pytest
 
+from ..conftest import run_demo_process
+
 SEEDS = (0, 1)
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
 def demo(request, tmp_path_factory):
-    from reid_visda.demo import run_demo
-
     work = tmp_path_factory.mktemp(f"demo_seed{request.param}")
-    results = run_demo(work, seed=request.param)
+    results = run_demo_process("reid_visda", work, seed=request.param)
     return work, results, {row["method"]: row for row in results["table1"]}
 
 
