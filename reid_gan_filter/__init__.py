@@ -15,8 +15,8 @@ Modules, in the order of the method:
   (every key) and ``configs/``;
 * training with the kept images: ``reid_training`` (the bag-of-tricks recipe of E_c and of every comparison
   run), ``training_sets`` (real, generated, source and evaluation images), ``training_runs`` (supervised and UDA
-  runs, evaluation); entry points ``train`` (one run), ``compare`` (one table of runs) and ``ablation`` (a
-  grid of selection cut-offs);
+  runs, evaluation); entry points ``train`` (one run), ``evaluate`` (a run on another retrieval set),
+  ``compare`` (one table of runs) and ``ablation`` (a grid of selection cut-offs);
 * synthetic data of known quality: ``synthetic_generated`` (good, near-copy and identity-breaking generated
   images of a synthetic Market-1501 set) and its writer ``make_synthetic``; ``demo`` runs everything on it.
 """

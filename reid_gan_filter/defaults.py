@@ -154,4 +154,7 @@ DEFAULTS = dict(
     # grid holds the intersection at two strictnesses, E_c alone (diversity 100), E_d alone (consistency 100)
     # and all generated images (both 100): 9 training runs.
     ablation=dict(consistency=[50.0, 70.0, 100.0], diversity=[50.0, 70.0, 100.0], train=True),
+    # python -m reid_gan_filter.evaluate RUN --split ...: where the person data sets are (market1501 / dukemtmc /
+    # msmt17, common.person's loaders), a query / gallery folder pair, and how many queries to draw.
+    evaluate=dict(person_root="data", folders=dict(query=None, gallery=None), ranked_list_queries=6),
 )

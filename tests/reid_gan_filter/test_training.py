@@ -223,3 +223,31 @@ def test_compare_orders_the_runs_and_checks_them(tmp_path):
     with pytest.raises(FileNotFoundError, match="results.json"):
         compare.main([str(tmp_path / "a"), str(tmp_path / "missing"), "--out", str(tmp_path / "t2")])
     assert not (tmp_path / "t2").exists()
+
+
+def test_evaluate_a_run_on_its_real_split_and_on_unlabelled_folders(synthetic_root, scored, source_root, tmp_path):
+    """``python -m reid_gan_filter.evaluate`` re-scores a finished run exactly as the run scored itself (the last
+    round's weights in UDA), and on folders without identities writes features and pictures only."""
+    import shutil
+
+    from reid_gan_filter import evaluate
+
+    cfg = train_config(synthetic_root, scored[0], "uda", **{"train.uda.source.root": str(source_root)})
+    trained = training_runs.run_comparison(cfg, tmp_path / "run", CPU)
+    assert evaluate.model_weights(tmp_path / "run") == tmp_path / "run" / "round0"
+    again = evaluate.main([str(tmp_path / "run")])
+    for key in ("mAP", "R1", "R5", "mINP"):
+        assert again[key] == pytest.approx(trained[key], abs=1e-6)
+    out = tmp_path / "run" / "evaluation_real"
+    assert np.load(out / "features.npy").shape[0] == len(evaluate.retrieval_set(cfg, "real")[0]) + np.load(
+        out / "distmat.npy").shape[1]
+    query, gallery = evaluate.retrieval_set(cfg, "real")
+    for folder, items in (("q", query[:3]), ("g", gallery[:8])):
+        (tmp_path / folder).mkdir()
+        for i, item in enumerate(items):
+            shutil.copy(item.img_path, tmp_path / folder / f"image{i}.jpg")
+    result = evaluate.main([str(tmp_path / "run"), "--split", "folders", f"evaluate.folders.query={tmp_path / 'q'}",
+                            f"evaluate.folders.gallery={tmp_path / 'g'}"])
+    out = tmp_path / "run" / "evaluation_folders"
+    assert "mAP" not in result and np.load(out / "distmat.npy").shape == (3, 8)
+    assert (out / "figures" / "ranked_lists.png").stat().st_size > 0 and not (out / "results.json").exists()
