@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from mmengine.config import Config
 
 from common.config import load_config, run_demo_command
 from common.device import resolve_device, seed_everything
+from common.retrieval import metric_bars
 from common.runlog import RunLogger
 
 from .defaults import DEFAULTS
@@ -74,15 +74,7 @@ def summary_figure(ablation: list[dict], stages: list[dict]):
     for ax, rows, keys, title in zip(fig.subplots(1, 2), (ablation, stages), (("mAP", "R1"), ("mAP", "mAP_new_cams")),
                                      ("Post-processing ablation, stage-1 model (cf. paper Table 4)",
                                       "Training stages (cf. paper Tables 3 and 5)")):
-        x = np.arange(len(rows))
-        for offset, key in ((-0.2, keys[0]), (0.2, keys[1])):
-            bars = ax.bar(x + offset, [100 * r.get(key, 0.0) for r in rows], 0.4, label=key)
-            ax.bar_label(bars, fmt="%.1f", fontsize=7)
-        ax.set_xticks(x, [r["method"] for r in rows], rotation=25, ha="right", fontsize=8)
-        ax.set_ylim(0, 105)
-        ax.set_ylabel("%")
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8)
+        metric_bars(ax, [r["method"] for r in rows], {k: [r.get(k, 0.0) for r in rows] for k in keys}, title)
     fig.tight_layout()
     return fig
 

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
-
+from common.retrieval import metric_bars
 from common.runlog import RunLogger
 
 SETTINGS = ("supervised", "uda")
@@ -52,16 +51,8 @@ def comparison_figure(rows: Sequence[dict[str, Any]], title: str):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(max(5, 1.4 * len(rows)), 4))
-    ax = fig.subplots()
-    x = np.arange(len(rows))
-    for offset, key in ((-0.2, "mAP"), (0.2, "R1")):
-        bars = ax.bar(x + offset, [100 * r[key] for r in rows], 0.4, label=key)
-        ax.bar_label(bars, fmt="%.1f", fontsize=7)
-    ax.set_xticks(x, [f"{r['setting']}\n{r['training set']}" for r in rows], fontsize=7)
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("%")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
+    metric_bars(fig.subplots(), [f"{r['setting']}\n{r['training set']}" for r in rows],
+                {k: [r[k] for r in rows] for k in ("mAP", "R1")}, title, rotation=0, tick_size=7)
     fig.tight_layout()
     return fig
 

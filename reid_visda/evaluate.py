@@ -37,7 +37,7 @@ from common.device import resolve_device
 from common.fileio import atomic_open
 from common.reid.features import extract_features
 from common.reid.evaluation_files import save_features
-from common.retrieval import evaluate_distmat, plot_ranked_lists, topk_indices, write_visda_result
+from common.retrieval import evaluate_distmat, metric_bars, plot_ranked_lists, topk_indices, write_visda_result
 from common.runlog import RunLogger
 
 from .camera_model import camera_classes, camera_classes_of_run, camera_outputs, load_camera_model
@@ -188,17 +188,7 @@ def score_bars(rows: list[dict[str, Any]], label: str, title: str | None = None)
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(1.2 * len(rows) + 3, 3.8))
-    ax = fig.subplots()
-    x = np.arange(len(rows))
-    for offset, key in ((-0.2, "mAP"), (0.2, "R1")):
-        bars = ax.bar(x + offset, [100 * r[key] for r in rows], 0.4, label=key)
-        ax.bar_label(bars, fmt="%.1f", fontsize=7)
-    ax.set_xticks(x, [r[label] for r in rows], rotation=25, ha="right", fontsize=8)
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("%")
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    metric_bars(fig.subplots(), [r[label] for r in rows], {k: [r[k] for r in rows] for k in ("mAP", "R1")}, title)
     fig.tight_layout()
     return fig
 

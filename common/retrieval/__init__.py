@@ -14,7 +14,7 @@ from .rerank_dense import jaccard_distance_dense, k_reciprocal_rerank_dense
 from .smoothing import knn_feature_smoothing
 from .tracks import (blend_with_track_mean, track_mean_features, track_to_image_distances,
                      weighted_track_features)
-from .visualize import plot_ranked_lists
+from .visualize import metric_bars, plot_ranked_lists
 from .writers import (read_aicity_track2, read_ranked_lists, read_visda_result, topk_indices,
                       write_aicity_track2, write_ranked_lists, write_visda_result)
 
@@ -27,5 +27,5 @@ __all__ = [
     "track_mean_features", "blend_with_track_mean", "weighted_track_features",
     "track_to_image_distances", "average_distances", "weighted_sum",
     "topk_indices", "write_ranked_lists", "read_ranked_lists", "write_aicity_track2",
-    "read_aicity_track2", "write_visda_result", "read_visda_result", "plot_ranked_lists",
+    "read_aicity_track2", "write_visda_result", "read_visda_result", "plot_ranked_lists", "metric_bars",
 ]

@@ -75,3 +75,20 @@ def _load(image: Any) -> np.ndarray:
     if arr.ndim not in (2, 3):
         raise ValueError(f"an image must be a path or an (H, W) / (H, W, 3) array, got shape {arr.shape}")
     return arr
+
+
+def metric_bars(ax: Any, labels: Sequence[str], series: dict[str, Sequence[float]], title: str | None = None,
+                rotation: float = 25, tick_size: float = 8) -> None:
+    """Grouped bars on a matplotlib ``ax``: one group per label, one bar per ``series`` entry (name -> one
+    fraction per label, drawn in %), each bar's value printed on it (the pipelines' mAP / R1 tables)."""
+    x = np.arange(len(labels))
+    width = 0.8 / len(series)
+    for i, (name, values) in enumerate(series.items()):
+        bars = ax.bar(x + (i - (len(series) - 1) / 2) * width, [100 * v for v in values], width, label=name)
+        ax.bar_label(bars, fmt="%.1f", fontsize=7)
+    ax.set_xticks(x, labels, rotation=rotation, ha="right" if rotation else "center", fontsize=tick_size)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("%")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)

@@ -52,3 +52,17 @@ def test_subset_of_queries_and_errors(tmp_path):
         plot_ranked_lists(imgs[:1], imgs, np.zeros((1, 2), int), q_pids=[1])
     with pytest.raises(FileNotFoundError, match="no image at"):
         plot_ranked_lists([tmp_path / "missing.jpg"], imgs, np.zeros((1, 2), int))
+
+
+def test_metric_bars_draw_each_series_in_percent_side_by_side():
+    from matplotlib.figure import Figure
+
+    from common.retrieval import metric_bars
+
+    ax = Figure().subplots()
+    metric_bars(ax, ["a", "b"], {"mAP": [0.5, 0.25], "R1": [0.75, 1.0]}, "title")
+    rects = ax.patches
+    assert [round(r.get_height(), 6) for r in rects] == [50.0, 25.0, 75.0, 100.0]
+    assert [round(r.get_x() + r.get_width() / 2, 6) for r in rects] == [-0.2, 0.8, 0.2, 1.2]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"] and ax.get_title() == "title"
+    assert [t.get_text() for t in ax.texts] == ["50.0", "25.0", "75.0", "100.0"]
