@@ -23,7 +23,7 @@ from mmengine.config import Config, DictAction
 from common.config import load_config, parse_config_args
 from common.device import resolve_device
 from common.fileio import atomic_open
-from common.person import load_dukemtmc, load_market1501, load_msmt17
+from common.person import PERSON_DATASETS
 from common.reid.evaluation_files import folder_items, save_features
 from common.retrieval import evaluate_distmat, plot_ranked_lists, topk_indices
 from common.runlog import RunLogger
@@ -33,7 +33,7 @@ from .encoders import load_reid_model
 from .training_runs import features_of
 from .training_sets import evaluation_split
 
-SPLITS = ("real", "market1501", "dukemtmc", "msmt17", "folders")
+SPLITS = ("real", *PERSON_DATASETS, "folders")
 
 
 def model_weights(run_dir: Path) -> Path:
@@ -47,9 +47,8 @@ def retrieval_set(cfg: Config, split: str) -> tuple[list, list]:
     if split == "real":
         splits = evaluation_split(cfg)
         return splits.query, splits.gallery
-    loaders = {"market1501": load_market1501, "dukemtmc": load_dukemtmc, "msmt17": load_msmt17}
-    if split in loaders:
-        splits = loaders[split](cfg.evaluate.person_root)
+    if split in PERSON_DATASETS:
+        splits = PERSON_DATASETS[split](cfg.evaluate.person_root)
         return splits.query, splits.gallery
     if split == "folders":
         folders = cfg.evaluate.folders

@@ -32,8 +32,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from common.distributed import DistInfo
-from common.person import (BiasEliminateTree, load_bias_eliminate_tree, load_dukemtmc, load_market1501,
-                           load_msmt17)
+from common.person import PERSON_DATASETS, BiasEliminateTree, load_bias_eliminate_tree
 from common.reid.dataset import ReIDDataset, ReIDItem, load_image
 from common.reid.evaluation_files import folder_items
 from common.reid.sampler import CyclingBatchSampler, IdentitySampler, RandomIdentitySampler, estimated_images
@@ -79,7 +78,7 @@ class RetrievalSet:
 
 
 #: Evaluation splits: VisDA-2020's validation and test trees, person data sets, a folder pair.
-SPLITS = ("val", "test", "market1501", "dukemtmc", "msmt17", "folders")
+SPLITS = ("val", "test", *PERSON_DATASETS, "folders")
 
 
 def load_retrieval_set(cfg: Config, split: str) -> RetrievalSet:
@@ -89,9 +88,8 @@ def load_retrieval_set(cfg: Config, split: str) -> RetrievalSet:
     if split in ("val", "test"):
         tree = load_bias_eliminate_tree(eval_root=tree_dir(cfg, f"{split}_dir"))
         return RetrievalSet(tree.query, tree.gallery, split)
-    loaders = {"market1501": load_market1501, "dukemtmc": load_dukemtmc, "msmt17": load_msmt17}
-    if split in loaders:
-        splits = loaders[split](cfg.data.person_root)
+    if split in PERSON_DATASETS:
+        splits = PERSON_DATASETS[split](cfg.data.person_root)
         return RetrievalSet(splits.query, splits.gallery, split)
     if split == "folders":
         if not (cfg.data.folders.query and cfg.data.folders.gallery):

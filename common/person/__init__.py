@@ -13,12 +13,13 @@ Every loader returns ``common.reid.dataset.ReIDItem`` lists checked by ``check_i
 """
 from .bias_eliminate import (OFFICIAL_GROUP_SIZES, BiasEliminateTree, bias_eliminate_name, camstyle_copy_name,
                              load_bias_eliminate_tree)
-from .datasets import PersonDataError, PersonSplits, load_dukemtmc, load_market1501, load_msmt17
+from .datasets import (PERSON_DATASETS, PersonDataError, PersonSplits, load_dukemtmc, load_market1501,
+                       load_msmt17)
 from .ground_truth import read_synthetic_identities, with_synthetic_identities
 from .visda import load_personx, load_visda_target_training, load_visda_test, load_visda_validation
 
 __all__ = [
-    "BiasEliminateTree", "OFFICIAL_GROUP_SIZES", "PersonDataError", "PersonSplits", "bias_eliminate_name",
+    "BiasEliminateTree", "OFFICIAL_GROUP_SIZES", "PERSON_DATASETS", "PersonDataError", "PersonSplits", "bias_eliminate_name",
     "camstyle_copy_name", "load_bias_eliminate_tree", "load_dukemtmc", "load_market1501", "load_msmt17",
     "load_personx", "load_visda_target_training", "load_visda_test", "load_visda_validation",
     "read_synthetic_identities", "with_synthetic_identities",

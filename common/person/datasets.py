@@ -191,3 +191,8 @@ def load_msmt17(root: str | Path, combine_val: bool = False) -> PersonSplits:
                         query=_msmt17_items(folder / "list_query.txt", folder / test_dir, "MSMT17 query"),
                         gallery=_msmt17_items(folder / "list_gallery.txt", folder / test_dir, "MSMT17 gallery"),
                         name="msmt17")
+
+
+#: The person data sets by name (``python -m <pipeline>.evaluate --split NAME``; each takes the data set
+#: folder or a parent of it).
+PERSON_DATASETS = {"market1501": load_market1501, "dukemtmc": load_dukemtmc, "msmt17": load_msmt17}
