@@ -6,22 +6,14 @@ BatchNorm statistics, however, are computed per process over half the batch (Syn
 GPU), which slows the two-process run down a little: the curves share their shape and start, not
 their exact values.
 """
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from common.runlog import read_metrics
+from ..conftest import epoch_losses, train_in_one_and_two_processes
 
 EPOCHS = 6
 ARGS = ["reid_aicity/configs/stage1_resnet18_ibn_a_synthetic.py", f"solver.max_epochs={EPOCHS}", "solver.steps=[4]",
         "solver.warmup_epochs=1", "evaluate_after_training=False", f"solver.checkpoint_every={EPOCHS}"]
-
-
-def _epoch_losses(work_dir):
-    return np.array([row["epoch_loss"] for row in read_metrics(work_dir / "metrics.jsonl") if "epoch_loss" in row])
 
 
 @pytest.mark.slow
@@ -29,14 +21,8 @@ def test_two_gloo_processes_follow_the_single_process_loss_curve(tmp_path):
     from reid_aicity.make_synthetic import SCALES, make_synthetic_dataset
 
     root = make_synthetic_dataset(tmp_path / "data", SCALES["demo"])
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
-    common = [*ARGS, f"data.root={root}"]
-    subprocess.run([sys.executable, "-m", "reid_aicity.train", *common, "--work-dir", str(tmp_path / "one")],
-                   check=True, env=env, timeout=600)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                    "-m", "reid_aicity.train", *common, "--work-dir", str(tmp_path / "two")],
-                   check=True, env=env, timeout=600)
-    one, two = _epoch_losses(tmp_path / "one"), _epoch_losses(tmp_path / "two")
+    train_in_one_and_two_processes("reid_aicity.train", [*ARGS, f"data.root={root}"], tmp_path)
+    one, two = epoch_losses(tmp_path / "one"), epoch_losses(tmp_path / "two")
     print("epoch losses, 1 process:", one.round(3), " 2 processes:", two.round(3))
     assert len(one) == len(two) == EPOCHS
     assert one[-1] < 0.7 * one[0] and two[-1] < 0.7 * two[0]            # both learn

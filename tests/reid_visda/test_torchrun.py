@@ -2,18 +2,14 @@
 pseudo-labels and broadcasts them (the same labels as the single process), every step's domain is drawn
 alike on both ranks, and the loss curve starts at the same value (BatchNorm statistics are per process,
 so the values then drift apart a little)."""
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from common.config import load_config
-from common.runlog import read_metrics
 from reid_visda.defaults import DEFAULTS
 from reid_visda.train import run_training
 
+from ..conftest import epoch_losses, train_in_one_and_two_processes
 from .conftest import tiny_overrides
 from .test_stages import CONFIGS
 
@@ -23,26 +19,17 @@ ARGS = ["solver.max_epochs=2", "solver.steps=[1]", "solver.warmup_epochs=1", "so
         "adaptation.top_clusters=8", "evaluate_after_training=False", "data.num_workers=0"]
 
 
-def _epoch_losses(work_dir):
-    return np.array([row["epoch_loss"] for row in read_metrics(work_dir / "metrics.jsonl") if "epoch_loss" in row])
-
-
 @pytest.mark.slow
 def test_two_gloo_processes_adapt_like_one(visda_trees, tmp_path):
     overrides = tiny_overrides(visda_trees, camera_model=None, evaluate_after_training=False)
     baseline = load_config(CONFIGS / "baseline_resnet18_ibn_a_synthetic.py", overrides, schema=DEFAULTS)
     run_training(baseline, tmp_path / "baseline")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
     common = ["reid_visda/configs/adaptation_synthetic.py", *ARGS, f"data.root={visda_trees}",
               f"model.init_from={tmp_path / 'baseline'}", "camera_model=None"]
-    subprocess.run([sys.executable, "-m", "reid_visda.train", *common, "--work-dir", str(tmp_path / "one")],
-                   check=True, env=env, timeout=600)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                    "-m", "reid_visda.train", *common, "--work-dir", str(tmp_path / "two")],
-                   check=True, env=env, timeout=600)
+    train_in_one_and_two_processes("reid_visda.train", common, tmp_path)
     labels = [np.load(tmp_path / run / "pseudo_labels" / "epoch_000.npz")["labels"] for run in ("one", "two")]
     np.testing.assert_array_equal(labels[0], labels[1])
-    one, two = _epoch_losses(tmp_path / "one"), _epoch_losses(tmp_path / "two")
+    one, two = epoch_losses(tmp_path / "one"), epoch_losses(tmp_path / "two")
     print("epoch losses, 1 process:", one.round(3), " 2 processes:", two.round(3))
     assert len(one) == len(two) == 2 and np.isfinite(two).all()
     assert abs(two[0] - one[0]) < 0.15 * one[0]
