@@ -51,7 +51,7 @@ def init_distributed(device: str = "auto", backend: str | None = None) -> DistIn
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     dev = resolve_device(device)
     if world_size == 1:
-        return DistInfo(rank=0, world_size=1, local_rank=0, device=dev)
+        return DistInfo.single(dev)
     missing = [v for v in _TORCHRUN_VARS if v not in os.environ]
     if missing:
         raise RuntimeError(f"WORLD_SIZE={world_size} but {', '.join(missing)} not set: "
