@@ -1,16 +1,19 @@
 """Batched fixed- and slow-point finder (Sussillo & Barak 2013; Golub & Sussillo 2018).
 
 For a flow ẋ = F(x) the *kinetic energy* q(x) = ½|F(x)|² is zero at fixed points and has a
-positive local minimum at a **slow point**. A slow point with no fixed point nearby is a ghost:
+positive local minimum at a **slow point**. A slow point with no fixed point nearby, slow enough
+for the task's time scale and slow along a near-marginal direction, is a ghost (``classify``):
 trajectories slow down there although nothing stops them. The pipeline follows
 ``google-research/computation-thru-dynamics`` ``fixed_point_finder/fixed_points.py``:
 
     candidates (trajectory states + noise) → Adam on q, all candidates at once
     → Newton refinement on q (exact Hessian) → drop duplicates → drop outliers
-    → Jacobians and eigenvalues → classification
+    → Jacobians and eigenvalues → classification (``classify``: fixed point / ghost / not slow)
 
 ``F`` is any differentiable function mapping a ``[B, D]`` batch of states to ``[B, D]`` velocities
-row by row (for an RNN x_{t+1} = (1 − α)x + α tanh(W x + b), F(x) = −x + tanh(W x + b)).
+row by row (for an RNN x_{t+1} = (1 − α)x + α tanh(W x + b), F(x) = −x + tanh(W x + b); under a
+constant input u, F(x) = −x + tanh(W x + W_in u + b)). The networks are maps x ← x + αF(x), so
+stability is read from the map's multipliers 1 + αλ by default.
 Every step is batched over the B candidates; only the per-candidate Newton solves and
 Jacobians use ``torch.func.vmap``.
 """
@@ -33,8 +36,18 @@ DEFAULT_HPS = {
     "newton_damping": 1e-4,   # H + damping·I, as in the authors' code
     "tol_unique": 1e-2,       # candidates closer than this (Euclidean) are duplicates
     "outlier_distance": None, # drop points farther than this from every reference state
-    "tol_fixed": 1e-10,       # q below this: a fixed point; above: a slow point
+    # ---- classification (see ``classify``)
+    "tol_fixed": 1e-10,       # fixed point: q ≤ tol_fixed · scale²  (relative to the state scale) ...
+    "fixed_radius": 1e-2,     # ... or a zero of the linearised flow within fixed_radius · scale (|F| / σ_min(J)):
+                              # an unconverged fixed point, not a ghost
+    "state_scale": None,      # the state scale; None: RMS norm of the reference states (1 if they are all 0)
+    "alpha": 0.5,             # Δt/τ of the network's map x ← x + α F(x) (the paper's networks: 0.5)
+    "stability": "discrete",  # "discrete": |1 + αλ| < 1 (the networks are maps); "continuous": Re λ < 0
+    "ghost_speed_max": 0.1,   # speed ceiling of a ghost; set it from the task with ``ghost_speed_ceiling``
+    "marginal_tol": 0.05,     # a ghost's map has a multiplier μ = 1 + αλ with ||μ| − 1| ≤ this (continuous: α|Re λ|)
 }
+STABILITY = ("discrete", "continuous")
+FIXED_KINDS = ("stable", "saddle", "unstable")
 
 
 @dataclass
@@ -43,10 +56,14 @@ class SlowPoints:
 
     Attributes:
         x: ``[P, D]`` locations.  q: ``[P]`` kinetic energy ½|F|².  speed: ``[P]`` |F|.
-        jacobians: ``[P, D, D]`` dF/dx.  eigenvalues: ``[P, D]`` complex, by decreasing real part.
-        kind: ``P`` labels: "stable", "saddle", "unstable" (fixed points, by the real parts of
-            the eigenvalues) or "ghost" (a slow point: a positive local minimum of q).
-        hps: the settings used.
+        jacobians: ``[P, D, D]`` dF/dx.  eigenvalues: ``[P, D]`` complex λ of dF/dx, by decreasing real part.
+        multipliers: ``[P, D]`` complex μ = 1 + αλ, the eigenvalues of the map x ← x + αF(x).
+        fixed_distance: ``[P]`` |F| / σ_min(J), a bound on the distance to a zero of the linearised flow.
+        marginal_gap: ``[P]`` how far the most nearly marginal direction is from marginal (``classify``).
+        slow_speed: ``[P]`` speed of the flow along that direction (its component in the eigenbasis).
+        kind: ``P`` labels from ``classify``: "stable" / "saddle" / "unstable" (fixed points), "ghost",
+            "not slow" (a local minimum of q that fails the ghost tests) or "non-minimum".
+        scale: the state scale the tolerances are relative to.  hps: the settings used.
     """
 
     x: torch.Tensor
@@ -54,7 +71,12 @@ class SlowPoints:
     speed: torch.Tensor
     jacobians: torch.Tensor
     eigenvalues: torch.Tensor
+    multipliers: torch.Tensor
+    fixed_distance: torch.Tensor
+    marginal_gap: torch.Tensor
+    slow_speed: torch.Tensor
     kind: list[str]
+    scale: float = 1.0
     hps: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -62,8 +84,20 @@ class SlowPoints:
 
     @property
     def is_fixed(self) -> torch.Tensor:
-        """``[P]`` bool: q below ``tol_fixed``."""
-        return self.q < self.hps["tol_fixed"]
+        """``[P]`` bool: labelled a fixed point."""
+        return torch.tensor([k in FIXED_KINDS for k in self.kind], dtype=torch.bool)
+
+
+def ghost_speed_ceiling(distance: float, alpha: float, n_steps: float) -> float:
+    """The speed below which a slow point holds a trajectory for a task's time scale.
+
+    Under x ← x + αF(x) a state moving at speed v covers ``distance`` in distance / (α v) steps. A
+    ghost must hold the trajectory for about the task's delay of ``n_steps`` steps, so it must be
+    slower than v_max = distance / (α · n_steps).
+    """
+    if distance <= 0 or alpha <= 0 or n_steps <= 0:
+        raise ValueError(f"distance, alpha and n_steps must be positive, got {distance}, {alpha}, {n_steps}")
+    return distance / (alpha * n_steps)
 
 
 def kinetic_energy(flow: Flow, x: torch.Tensor) -> torch.Tensor:
@@ -159,35 +193,95 @@ def compute_jacobians(flow: Flow, x: torch.Tensor) -> torch.Tensor:
     return vmap(jacrev(_single(flow)))(x).detach()
 
 
-def classify(eigenvalues: torch.Tensor, q: torch.Tensor, hess_pd: torch.Tensor,
-             tol_fixed: float) -> list[str]:
-    """Label points: fixed points by the sign of Re(λ), slow points with q > tol as "ghost".
+def state_scale(reference: torch.Tensor, hps: dict) -> float:
+    """``hps["state_scale"]``, or the RMS norm of the ``[R, D]`` reference states (1 when that is 0)."""
+    if hps["state_scale"] is not None:
+        return float(hps["state_scale"])
+    rms = float(reference.pow(2).sum(-1).mean().sqrt()) if len(reference) else 0.0
+    return rms if rms > 0 else 1.0
+
+
+def linear_diagnostics(F: torch.Tensor, jac: torch.Tensor, alpha: float, stability: str) -> dict[str, torch.Tensor]:
+    """What the linearisation says about each point.
 
     Args:
-        eigenvalues: ``[P, D]`` complex.  q: ``[P]``.
-        hess_pd: ``[P]`` bool, whether q's Hessian is positive definite (a true local minimum).
+        F: ``[P, D]`` flow.  jac: ``[P, D, D]`` dF/dx.
     Returns:
-        ``P`` labels; a slow point whose Hessian is not positive definite is "non-minimum".
+        ``eigenvalues`` ``[P, D]`` (λ, decreasing real part), ``multipliers`` ``[P, D]`` (1 + αλ),
+        ``fixed_distance`` ``[P]`` (|F| / σ_min(J): a zero of the linearised flow lies at most this
+        far; inf when J is singular), ``marginal_gap`` ``[P]`` (discrete: min ||μ| − 1|;
+        continuous: min α|Re λ|) and ``slow_speed`` ``[P]`` (|c_s| for F = Σ c_i v_i in the
+        unit eigenvectors v_i of J, s the most nearly marginal direction).
+    """
+    eig, vec = torch.linalg.eig(jac)
+    order = torch.argsort(eig.real, dim=1, descending=True)
+    eig = torch.gather(eig, 1, order)
+    vec = torch.gather(vec, 2, order.unsqueeze(1).expand_as(vec))
+    mult = 1 + alpha * eig
+    gaps = (mult.abs() - 1).abs() if stability == "discrete" else alpha * eig.real.abs()
+    gap, slow = gaps.min(dim=1)
+    coeff, info = torch.linalg.solve_ex(vec, F.to(vec.dtype).unsqueeze(-1))              # F in the eigenbasis
+    slow_speed = coeff.squeeze(-1).gather(1, slow[:, None]).squeeze(1).abs()
+    slow_speed = torch.where(info == 0, slow_speed, torch.full_like(slow_speed, float("inf")))   # defective J
+    sigma_min = torch.linalg.svdvals(jac)[:, -1]
+    speed = F.norm(dim=-1)
+    fixed_distance = torch.where(sigma_min > 0, speed / sigma_min.clamp_min(torch.finfo(speed.dtype).tiny),
+                                 torch.full_like(speed, float("inf")))
+    return {"eigenvalues": eig, "multipliers": mult, "fixed_distance": fixed_distance,
+            "marginal_gap": gap, "slow_speed": slow_speed.to(speed.dtype)}
+
+
+def classify(q: torch.Tensor, diag: dict[str, torch.Tensor], hess_pd: torch.Tensor, scale: float,
+             hps: dict) -> list[str]:
+    """Label slow points by named criteria (tolerances from ``hps``, see ``DEFAULT_HPS``).
+
+    1. **Fixed point**: q ≤ ``tol_fixed`` · scale², or a zero of the linearised flow within
+       ``fixed_radius`` · scale (``fixed_distance``: an unconverged fixed point). Its stability
+       comes from the discrete map's multipliers μ = 1 + αλ ("stable": all |μ| < 1, "unstable":
+       all > 1, else "saddle"), or with ``stability="continuous"`` from the signs of Re λ.
+    2. **Ghost**: a local minimum of q (positive-definite Hessian) that is not a fixed point, whose
+       speed |F| is below ``ghost_speed_max``, with a near-marginal direction (``marginal_gap`` ≤
+       ``marginal_tol``) along which the flow is slow too (``slow_speed`` ≤ ``ghost_speed_max``):
+       the remnant of a saddle-node bifurcation, where trajectories creep along one direction.
+    3. **"not slow"**: another local minimum of q (too fast, or no slow marginal direction).
+    4. **"non-minimum"**: neither (q's Hessian is not positive definite).
+
+    Args:
+        q: ``[P]``.  diag: ``linear_diagnostics`` output.  hess_pd: ``[P]`` bool.
+        scale: the state scale.
+    Returns:
+        ``P`` labels.
     """
     labels = []
-    for lam, qi, pd in zip(eigenvalues, q.tolist(), hess_pd.tolist()):
-        if qi >= tol_fixed:
-            labels.append("ghost" if pd else "non-minimum")
-        elif bool((lam.real < 0).all()):
-            labels.append("stable")
-        elif bool((lam.real > 0).all()):
-            labels.append("unstable")
+    fixed = (q <= hps["tol_fixed"] * scale ** 2) | (diag["fixed_distance"] <= hps["fixed_radius"] * scale)
+    speed = torch.sqrt(2.0 * q)
+    ghost = ((speed <= hps["ghost_speed_max"]) & (diag["marginal_gap"] <= hps["marginal_tol"])
+             & (diag["slow_speed"] <= hps["ghost_speed_max"]))
+    for i in range(len(q)):
+        if bool(fixed[i]):
+            if hps["stability"] == "discrete":
+                size = diag["multipliers"][i].abs()
+                inside, outside = bool((size < 1).all()), bool((size > 1).all())
+            else:
+                re = diag["eigenvalues"][i].real
+                inside, outside = bool((re < 0).all()), bool((re > 0).all())
+            labels.append("stable" if inside else "unstable" if outside else "saddle")
+        elif not bool(hess_pd[i]):
+            labels.append("non-minimum")
         else:
-            labels.append("saddle")
+            labels.append("ghost" if bool(ghost[i]) else "not slow")
     return labels
 
 
 def resolve_hps(hps: dict | None) -> dict:
-    """``DEFAULT_HPS`` updated with ``hps``; unknown keys raise ``KeyError``."""
+    """``DEFAULT_HPS`` updated with ``hps``; unknown keys raise ``KeyError``, bad values ``ValueError``."""
     unknown = set(hps or {}) - set(DEFAULT_HPS)
     if unknown:
         raise KeyError(f"unknown slow-point finder settings {sorted(unknown)}; known: {sorted(DEFAULT_HPS)}")
-    return {**DEFAULT_HPS, **(hps or {})}
+    out = {**DEFAULT_HPS, **(hps or {})}
+    if out["stability"] not in STABILITY:
+        raise ValueError(f"slow-point finder setting 'stability' must be one of {STABILITY}, got {out['stability']!r}")
+    return out
 
 
 def find_slow_points(flow: Flow, x0: torch.Tensor, hps: dict | None = None,
@@ -198,11 +292,12 @@ def find_slow_points(flow: Flow, x0: torch.Tensor, hps: dict | None = None,
         flow: F, ``[B, D] → [B, D]``.
         x0: ``[B, D]`` initial candidates (e.g. states visited by trajectories, plus noise).
         hps: overrides of ``DEFAULT_HPS`` (unknown keys are rejected).
-        reference: ``[R, D]`` states for the outlier test (default: ``x0``).
+        reference: ``[R, D]`` states for the outlier test and the state scale (default: ``x0``).
     Returns:
         ``SlowPoints``, slowest first.
     """
     hps = resolve_hps(hps)
+    reference = x0 if reference is None else reference
     x = optimize_slow_points(flow, x0, hps["n_iters"], hps["lr"], hps["lr_decay"], hps["tol_q"])
     x = newton_refine(flow, x, hps["newton_steps"], hps["newton_damping"])
     with torch.no_grad():
@@ -210,16 +305,18 @@ def find_slow_points(flow: Flow, x0: torch.Tensor, hps: dict | None = None,
     idx = keep_unique(x, q, hps["tol_unique"])
     x, q = x[idx], q[idx]
     if hps["outlier_distance"] is not None:
-        keep = exclude_outliers(x, x0 if reference is None else reference, hps["outlier_distance"])
+        keep = exclude_outliers(x, reference, hps["outlier_distance"])
         x, q = x[keep], q[keep]
     jac = compute_jacobians(flow, x)
-    eig = torch.linalg.eigvals(jac)
-    eig = torch.gather(eig, 1, torch.argsort(eig.real, dim=1, descending=True))
+    with torch.no_grad():
+        F = flow(x) if len(x) else x.clone()
+    diag = linear_diagnostics(F, jac, hps["alpha"], hps["stability"])
     f1 = _single(flow)
     hess = vmap(hessian(lambda z: 0.5 * f1(z).pow(2).sum()))(x) if len(x) else x.new_zeros(0, 0, 0)
     hess_pd = torch.linalg.eigvalsh(hess).min(dim=-1).values > 0 if len(x) else torch.zeros(0, dtype=torch.bool)
-    return SlowPoints(x=x, q=q, speed=torch.sqrt(2.0 * q), jacobians=jac, eigenvalues=eig,
-                      kind=classify(eig, q, hess_pd, hps["tol_fixed"]), hps=hps)
+    scale = state_scale(reference, hps)
+    return SlowPoints(x=x, q=q, speed=torch.sqrt(2.0 * q), jacobians=jac, kind=classify(q, diag, hess_pd, scale, hps),
+                      scale=scale, hps=hps, **diag)
 
 
 def find_slow_points_many(batched_flow: Callable[[torch.Tensor], torch.Tensor], flows: list[Flow],

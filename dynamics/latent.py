@@ -81,11 +81,13 @@ def zero_crossings(values: np.ndarray) -> np.ndarray:
     return np.count_nonzero(positive[..., 1:] != positive[..., :-1], axis=-1)
 
 
-def speed_minima_1d(grid: np.ndarray, flow_values: np.ndarray, tol: float = 0.0) -> list[dict]:
+def speed_minima_1d(grid: np.ndarray, flow_values: np.ndarray, tol: float = 0.0,
+                    max_speed: float = float("inf")) -> list[dict]:
     """Interior local minima of the speed |F| on a 1-D grid.
 
-    A minimum whose neighbours have F of the same sign and whose speed exceeds ``tol`` is a
-    ghost; one next to a sign change is a fixed point.
+    A minimum whose neighbours have F of the same sign and whose speed lies in (``tol``,
+    ``max_speed``] is a ghost (in 1-D, F' = 0 at a minimum of |F| ≠ 0: the direction is marginal,
+    so the speed ceiling is the test); one next to a sign change is a fixed point.
 
     Args:
         grid: ``[G]``.  flow_values: ``[G]`` F on the grid.
@@ -99,7 +101,7 @@ def speed_minima_1d(grid: np.ndarray, flow_values: np.ndarray, tol: float = 0.0)
     for i in inner[is_min]:
         crosses = np.sign(flow_values[i - 1]) != np.sign(flow_values[i + 1]) or flow_values[i] == 0
         out.append({"kappa": float(grid[i]), "speed": float(speed[i]),
-                    "ghost": bool(not crosses and speed[i] > tol)})
+                    "ghost": bool(not crosses and tol < speed[i] <= max_speed)})
     return out
 
 

@@ -253,6 +253,24 @@ class RateRNN(nn.Module):
         z = torch.baddbmm(self.b_out[:, None, :], z, self.W_out).reshape(E, B, S, -1)
         return torch.sigmoid(z) if self.out_nonlinearity == "sigmoid" else torch.tanh(z)
 
+    def flow(self, member: int, input_value: float | Sequence[float] | None = None):
+        """F(x) = −x + tanh(x W + u W_in + b) of one member under a constant input u (None: no input).
+
+        The map is x ← x + α F(x); pass the result to ``fixed_points.find_slow_points``.
+        Returns:
+            A function ``[P, N] → [P, N]`` (weights detached, in the model's dtype).
+        """
+        if not 0 <= member < self.E:
+            raise IndexError(f"member {member} out of range for an ensemble of {self.E}")
+        with torch.no_grad():
+            W, b = self.recurrent_weights()[member].detach(), self.b[member].detach()
+            if input_value is not None:
+                if self.n_inputs == 0:
+                    raise ValueError("this ensemble has no input weights (n_inputs = 0); use input_value=None")
+                u = torch.as_tensor(input_value, dtype=b.dtype, device=b.device).reshape(self.n_inputs)
+                b = b + u @ self.W_in[member].detach()
+        return lambda x: -x + torch.tanh(x @ W + b)
+
     # ---------------------------------------------------------------------------- interventions
     @torch.no_grad()
     def renormalize_readout_(self, l1_norm: torch.Tensor) -> None:
@@ -278,3 +296,45 @@ class RateRNN(nn.Module):
         new.seeds = [self.seeds[i] for i in index.tolist()]
         new.ranks = None if self.ranks is None else [self.ranks[i] for i in index.tolist()]
         return new
+
+
+class StepEnsemble(nn.Module):
+    """Your own recurrent cell as an ensemble that ``training.train_ensemble`` can train.
+
+    Args:
+        cell: an ``nn.Module`` mapping ``(u_t, h)`` to ``(y_t, h_next)``: input ``[E, B, I]`` (or None
+            for an input-free task), hidden ``[E, B, N]`` → output ``[E, B, O]``, hidden ``[E, B, N]``.
+            Every trainable parameter has a leading ``[E]`` axis (members share no weights).
+        n_members: E.  hidden_size: N.
+        initial_state: ``(E, B) → [E, B, N]`` (default: zeros).
+        recurrent: names of the parameters whose gradient norm is recorded as "recurrent"
+            (default: all).
+    """
+
+    def __init__(self, cell: nn.Module, n_members: int, hidden_size: int, initial_state=None,
+                 recurrent: Sequence[str] | None = None) -> None:
+        super().__init__()
+        self.cell, self.E, self.N = cell, int(n_members), int(hidden_size)
+        self.initial_state, self.recurrent = initial_state, recurrent
+
+    def recurrent_parameters(self) -> list[nn.Parameter]:
+        named = dict(self.cell.named_parameters())
+        unknown = set(self.recurrent or ()) - set(named)
+        if unknown:
+            raise KeyError(f"no parameters named {sorted(unknown)} in the cell (it has {sorted(named)})")
+        return [named[n] for n in self.recurrent] if self.recurrent else list(named.values())
+
+    def forward(self, inputs: torch.Tensor | None, n_steps: int, n_trials: int = 1
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Unroll the cell.  inputs: ``[B, S, I]`` or None.  Returns (``[E, B, S, O]``, ``[E, B, S + 1, N]``)."""
+        B = inputs.shape[0] if inputs is not None else n_trials
+        ref = next(self.cell.parameters())
+        h = (self.initial_state(self.E, B) if self.initial_state is not None
+             else torch.zeros(self.E, B, self.N, dtype=ref.dtype, device=ref.device))
+        ys, hs = [], [h]
+        for t in range(n_steps):
+            u = inputs[:, t].expand(self.E, -1, -1) if inputs is not None else None
+            y, h = self.cell(u, h)
+            ys.append(y)
+            hs.append(h)
+        return torch.stack(ys, dim=2), torch.stack(hs, dim=2)

@@ -57,7 +57,8 @@ def flow_map(ax, grid: np.ndarray, flow: np.ndarray, trajectories: list[np.ndarr
         ax.plot(traj[:, 0], traj[:, 1], lw=1.2)
         ax.plot(traj[0, 0], traj[0, 1], "o", ms=3, color="white")
     styles = {"stable": ("o", "white"), "saddle": ("X", "orange"), "unstable": ("s", "red"),
-              "ghost": ("*", "magenta"), "non-minimum": ("+", "gray")}
+              "ghost": ("*", "magenta"), "not slow": ("x", "gray"),
+              "non-minimum": ("+", "gray")}
     for p in minima:
         marker, color = styles.get(p["kind"], ("x", "purple"))
         ax.plot(p["kappa"][0], p["kappa"][1], marker, color=color, ms=9, mec="black", mew=0.6)

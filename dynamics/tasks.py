@@ -8,15 +8,40 @@
   the reaction window the output is 1 if they match (++, −−) and 0 otherwise (sigmoid readout).
 
 DCDT and DMTS use ``nn.MSELoss`` over every trial, time step and output (no mask: the delay steps
-count, as in the authors' code). Times are in milliseconds with Δt = 5 ms; a trial batch holds
+count, as in the authors' code). Any object with the ``TaskLike`` protocol trains the same way;
+``register_task`` makes one available to the working-memory configs by name. Times are in milliseconds with Δt = 5 ms; a trial batch holds
 ``trials_per_condition`` identical copies of every condition (they differ only through the
 network's random initial state and noise).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import torch
+
+
+@runtime_checkable
+class TaskLike(Protocol):
+    """What ``training.train_ensemble`` needs from a task: a fixed trial batch, a loss and a scorer.
+
+    ``inputs``: ``[B, S, I]`` or None (then ``n_trials`` input-free trials); ``loss(y)`` and
+    ``accuracy(y)`` map outputs ``[E, B, S, O]`` to ``[E]``; ``to`` moves the trials.
+    """
+
+    inputs: torch.Tensor | None
+
+    @property
+    def n_steps(self) -> int: ...
+
+    @property
+    def n_trials(self) -> int: ...
+
+    def to(self, device: torch.device | str, dtype: torch.dtype) -> "TaskLike": ...
+
+    def loss(self, y: torch.Tensor) -> torch.Tensor: ...
+
+    def accuracy(self, y: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass
@@ -123,3 +148,18 @@ def _repeat(task: Task, copies: int) -> Task:
     return Task(task.name, task.inputs.repeat(copies, 1, 1), task.targets.repeat(copies, 1, 1),
                 task.loss_kind, task.accuracy_kind, task.conditions.repeat(copies), task.delay)
 
+
+
+# Working-memory tasks by name, each built from a config with ``trials_per_condition``,
+# ``stimulus_ms``, ``delay_ms``, ``reaction_ms`` and ``dt_ms`` (the experiments' ``task`` key).
+TASKS: dict[str, Callable[[Any], TaskLike]] = {
+    "dcdt": lambda cfg: dcdt(cfg.trials_per_condition, cfg.stimulus_ms, cfg.delay_ms, cfg.reaction_ms, cfg.dt_ms),
+    "dmts": lambda cfg: dmts(cfg.trials_per_condition, cfg.stimulus_ms, cfg.delay_ms, cfg.reaction_ms, cfg.dt_ms),
+}
+
+
+def register_task(name: str, build: Callable[[Any], TaskLike]) -> None:
+    """Make ``task=name`` available to the working-memory experiments (``build(cfg) → TaskLike``)."""
+    if name in TASKS:
+        raise ValueError(f"a task named '{name}' is registered already")
+    TASKS[name] = build

@@ -7,4 +7,5 @@ n_candidates = 41
 finder_iters = 2000
 escape_r = [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 escape_dt = 0.01
+ghost_speed_max = 1.0    # ghost speed ceiling of the finder (an ODE on a unit time scale: r = 0.5 is a ghost)
 paper = dict()

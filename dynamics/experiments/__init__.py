@@ -3,8 +3,11 @@
 
 ``dynamics/configs/`` holds one config file per figure; several configs may share an
 experiment (e.g. the DCDT and DMTS versions of Fig 4). A config runs at ``scale="quick"`` (its
-top-level values, sized for a 2-core CPU) or ``scale="paper"``: the values in its ``paper`` dict
-then replace the top-level ones, except for keys given explicitly on the command line.
+top-level values, sized for a 2-core CPU in a minute or two), ``scale="medium"`` (the paper's
+learning rate and task settings with fewer seeds or epochs, ≤ 30 minutes on 2 cores; configs
+without a ``medium`` dict run their quick values) or ``scale="paper"``: the values in the
+``medium`` / ``paper`` dict then replace the top-level ones, except for keys given explicitly on
+the command line.
 """
 from __future__ import annotations
 
@@ -39,9 +42,10 @@ COMMON_DEFAULTS: dict[str, Any] = {
     "scale": "quick",
     "seed": 0,
     "device": "auto",
+    "medium": OpenSection(),
     "paper": OpenSection(),
 }
-SCALES = ("quick", "paper")
+SCALES = ("quick", "medium", "paper")
 
 
 def experiment_module(name: str) -> ModuleType:
@@ -58,22 +62,23 @@ def schema_for(module: ModuleType) -> dict[str, Any]:
 
 
 def apply_scale(cfg: Config, explicit: Iterable[str] = ()) -> Config:
-    """Resolve ``scale``: with ``"paper"``, copy ``cfg.paper`` over the top level (except ``explicit`` keys).
+    """Resolve ``scale``: with "medium" or "paper", copy that dict over the top level (except
+    ``explicit`` keys).
 
     Raises:
-        ValueError: ``scale`` is not "quick" or "paper".
-        ConfigKeyError: ``paper`` names a key the config does not have.
+        ValueError: ``scale`` is not one of ``SCALES``.
+        ConfigKeyError: the ``medium`` or ``paper`` dict names a key the config does not have.
     """
     if cfg.scale not in SCALES:
         raise ValueError(f"config key 'scale' must be one of {SCALES}, got '{cfg.scale}'")
-    paper = dict(cfg.paper or {})
-    for key in paper:
-        if key not in cfg or key in ("experiment", "scale", "paper"):
-            raise ConfigKeyError(f"'paper.{key}' does not name a top-level key of the config; "
-                                 "the paper dict may only replace existing experiment keys")
-    if cfg.scale == "paper":
+    for scale in SCALES[1:]:
+        for key in dict(cfg[scale] or {}):
+            if key not in cfg or key in ("experiment", "scale", *SCALES[1:]):
+                raise ConfigKeyError(f"'{scale}.{key}' does not name a top-level key of the config; "
+                                     f"the {scale} dict may only replace existing experiment keys")
+    if cfg.scale != "quick":
         top = {k.split(".")[0] for k in explicit}
-        for key, value in paper.items():
+        for key, value in dict(cfg[cfg.scale] or {}).items():
             if key not in top:
                 cfg[key] = value
     return cfg

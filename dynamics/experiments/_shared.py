@@ -12,13 +12,16 @@ from common.device import resolve_device
 from common.runlog import RunLogger
 
 from .. import latent
+from ..fixed_points import FIXED_KINDS, ghost_speed_ceiling
 from ..models import RateRNN
+from ..tasks import TASKS
 from ..training import train_ensemble
 from . import require, require_positive
 
 RNN_DEFAULTS = {
     "dtype": "float32",         # the authors train in float32
-    "checkpoint_every": 0,      # epochs between checkpoints of a training loop (0: none; --resume needs > 0)
+    "checkpoint_every": 0,      # epochs between checkpoints of a training loop (0: only the final one, which keeps
+                                # the trained weights and snapshots: --resume re-analyses a finished run)
     "log_every": 100,           # epochs between ensemble-mean metrics in metrics.jsonl / TensorBoard
     "cpu_threads": 1,           # torch threads on CPU: the per-step ops are small, and one thread
                                 # avoids OpenMP spin-waits (several times faster on a busy 2-core box)
@@ -43,29 +46,20 @@ def checkpoints(run: RunLogger, name: str) -> CheckpointManager:
     return CheckpointManager(Path(run.dir) / "checkpoints", keep_last=2, prefix=name)
 
 
-def first_drop_epoch(loss: np.ndarray, fraction: float) -> np.ndarray:
-    """Per member, the first epoch whose loss is below ``fraction`` × its initial loss (−1: never).
-
-    Args:
-        loss: ``[epochs, E]``.
-    Returns:
-        ``[E]`` int array.
-    """
-    below = loss < fraction * loss[:1]
-    return np.where(below.any(axis=0), below.argmax(axis=0), -1)
-
-
 def rank_one_vectors(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(m, n, b) ``[E, N]`` of rank-one members from their parameters (U = n, V = mᵀ)."""
     return params["V"][:, 0, :], params["U"][:, :, 0], params["b"]
 
 
-def rank_one_flow_metrics(grid: torch.Tensor, threshold: float):
+def rank_one_flow_metrics(grid: torch.Tensor, threshold: float, ghost_speed_max: float):
     """A ``metric_fn`` for ``train_ensemble``: per epoch and member, on the κ grid,
 
     * ``n_fixed_points``: zero crossings of κ̇ = −κ + nᵀ tanh(mκ + b);
-    * ``ghost_speed`` / ``ghost_kappa``: the slowest speed minimum without a zero crossing inside
-      the span of that epoch's κ trajectory (NaN when there is none): a ghost on the path;
+    * ``min_speed``: the slowest speed minimum without a zero crossing inside the span of that
+      epoch's κ trajectory (NaN when there is none);
+    * ``ghost_speed`` / ``ghost_kappa``: that minimum when its speed is at most ``ghost_speed_max``
+      (``fixed_points.ghost_speed_ceiling``; in 1-D the direction at a minimum of |F| is marginal),
+      NaN otherwise: a ghost on the path;
     * ``kappa_final``: κ at the last step (the output reads σ(c(κ − ``threshold``))).
     """
     def metrics(model: RateRNN, y: torch.Tensor, X: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -81,10 +75,12 @@ def rank_one_flow_metrics(grid: torch.Tensor, threshold: float):
         on_path = (inner >= kappa.min(1, keepdim=True).values) & (inner <= kappa.max(1, keepdim=True).values)
         candidate = torch.where(is_min & on_path, s[:, 1:-1], torch.full_like(s[:, 1:-1], float("inf")))
         speed, idx = candidate.min(1)
-        has = torch.isfinite(speed)
         nan = torch.full_like(speed, float("nan"))
-        return {"n_fixed_points": crossings.to(X.dtype), "ghost_speed": torch.where(has, speed, nan),
-                "ghost_kappa": torch.where(has, inner[idx], nan), "kappa_final": kappa[:, -1]}
+        has = torch.isfinite(speed)
+        slow = has & (speed <= ghost_speed_max)
+        return {"n_fixed_points": crossings.to(X.dtype), "min_speed": torch.where(has, speed, nan),
+                "ghost_speed": torch.where(slow, speed, nan), "ghost_kappa": torch.where(slow, inner[idx], nan),
+                "kappa_final": kappa[:, -1]}
     return metrics
 
 
@@ -115,8 +111,9 @@ def drop_epochs(loss: np.ndarray, reference_epoch: int, fractions: tuple[float, 
 
 
 def train_and_pick_epochs(cfg, model: RateRNN, task, run: RunLogger, desc: str, resume: bool):
-    """Train a one-member working-memory network, keeping its weights at every ``record_every``-th
-    epoch (plus the last and ``snapshot_epochs``), and choose the epochs to show.
+    """Train a working-memory ensemble (one member per seed), keeping its weights at every
+    ``record_every``-th epoch (plus the last and ``snapshot_epochs``), and choose the epochs to show
+    (from the first member's loss).
 
     Args:
         cfg: needs ``epochs``, ``lr``, ``optimizer``, ``record_every``, ``snapshot_epochs``,
@@ -141,15 +138,13 @@ def train_and_pick_epochs(cfg, model: RateRNN, task, run: RunLogger, desc: str, 
 
 
 def task_from_cfg(cfg):
-    """The DCDT or DMTS trial batch of a working-memory config."""
-    from ..tasks import dcdt, dmts
-    if cfg.task == "dcdt":
-        return dcdt(cfg.trials_per_condition, cfg.stimulus_ms, cfg.delay_ms, cfg.reaction_ms, cfg.dt_ms)
-    return dmts(cfg.trials_per_condition, cfg.stimulus_ms, cfg.delay_ms, cfg.reaction_ms, cfg.dt_ms)
+    """The trial batch of a working-memory config's ``task`` (``tasks.TASKS``: DCDT, DMTS, registered ones)."""
+    return TASKS[cfg.task](cfg)
 
 
 WM_DEFAULTS = {
-    "task": "dcdt",              # "dcdt" (tanh readout, ±1) or "dmts" (sigmoid readout, match = 1)
+    "task": "dcdt",              # "dcdt" (tanh readout, ±1), "dmts" (sigmoid readout, match = 1) or a name
+                                 # added with dynamics.tasks.register_task (sigmoid readout)
     "stimulus_ms": 10.0,         # cue (DCDT) / each stimulus (DMTS) duration
     "delay_ms": 50.0,
     "reaction_ms": 50.0,
@@ -161,14 +156,40 @@ WM_DEFAULTS = {
     "init_state_std": 0.0,       # r0 = tanh(N(0, σ0²)) per trial and forward pass
     "input_bias_std": None,      # None: nn.Linear's default U(±1) bias (the authors' full-rank scripts)
 }
+SLOW_POINT_DEFAULTS = {          # the working-memory slow-point experiments (Figs 4, 5)
+    "seeds": [],                 # [] = [seed]; several seeds train as one batch: the figure shows the first,
+                                 # the ghost-onset table covers all
+    "ghost_radius": 0.5,         # a ghost within this distance of a trajectory state is "near the path"
+    "ghost_distance": 1.0,       # distance a ghost must hold a trajectory over during the delay:
+                                 # ghost speed ceiling = ghost_distance / (α · delay steps)
+    "input_value": None,         # slow points of the flow under this constant input (None: input-free, the authors')
+}
+
+
+def wm_ghost_speed_max(cfg) -> float:
+    """The ghost speed ceiling of a working-memory config: ``ghost_distance`` held over the delay."""
+    return ghost_speed_ceiling(cfg.ghost_distance, cfg.alpha, cfg.delay_ms / cfg.dt_ms)
 
 
 def check_wm(cfg) -> None:
-    require(cfg, "task", cfg.task in ("dcdt", "dmts"), "'dcdt' or 'dmts'")
+    require(cfg, "task", cfg.task in TASKS, f"one of {sorted(TASKS)} (dynamics.tasks.register_task adds more)")
     require_positive(cfg, "stimulus_ms", "delay_ms", "reaction_ms", "dt_ms", "trials_per_condition", "n_units",
                      "alpha")
     require(cfg, "noise_std", cfg.noise_std >= 0, "must be >= 0")
     require(cfg, "init_state_std", cfg.init_state_std >= 0, "must be >= 0")
+
+
+def check_slow_points(cfg) -> None:
+    require(cfg, "seeds", all(isinstance(s, int) for s in cfg.seeds), "a list of int seeds")
+    require_positive(cfg, "ghost_radius", "ghost_distance")
+    require(cfg, "input_value", cfg.input_value is None or isinstance(cfg.input_value, (int, float)),
+            "None or a number")
+
+
+def input_bias(model: RateRNN, input_value: float | None) -> torch.Tensor:
+    """``[E, N]`` bias of the flow under a constant input (b + u W_in; b without input)."""
+    b = model.b.detach()
+    return b if input_value is None else b + input_value * model.W_in.detach()[:, 0, :]
 
 
 def wm_model(cfg, seeds, rank, device, dtype, **overrides) -> RateRNN:
@@ -190,7 +211,6 @@ def condition_trials(task, n_per_condition: int = 1):
 
 
 # ------------------------------------------------------------------------- ghost timeline
-FIXED_KINDS = ("stable", "saddle", "unstable")
 
 
 def timeline_epochs(recorded, end_epoch: int, max_epochs: int) -> list[int]:
@@ -219,16 +239,20 @@ def slow_point_summary(kinds: list[str], speed: np.ndarray, distance: np.ndarray
         radius: a ghost within this distance of a trajectory is "near the path".
     Returns:
         ``n_fixed_points`` (stable + saddle + unstable), ``ghost_speed`` (slowest ghost, NaN: none),
-        ``ghost_speed_near_path`` (slowest ghost within ``radius``, NaN: none) and
-        ``ghost_distance`` (distance of the slowest ghost to the trajectories, NaN: none).
+        ``ghost_speed_near_path`` (slowest ghost within ``radius``, NaN: none),
+        ``min_speed_near_path`` (slowest local minimum of q within ``radius`` that is not a fixed
+        point, ghost or "not slow", NaN: none) and ``ghost_distance`` (distance of the slowest ghost
+        to the trajectories, NaN: none).
     """
     speed, distance = np.asarray(speed, dtype=float), np.asarray(distance, dtype=float)
     ghost = np.array([k == "ghost" for k in kinds], dtype=bool)
     near = ghost & (distance <= radius)
+    near_min = np.array([k in ("ghost", "not slow") for k in kinds], dtype=bool) & (distance <= radius)
     slowest = int(np.argmin(np.where(ghost, speed, np.inf))) if ghost.any() else -1
     return {"n_fixed_points": sum(k in FIXED_KINDS for k in kinds),
             "ghost_speed": float(speed[slowest]) if slowest >= 0 else float("nan"),
             "ghost_speed_near_path": float(speed[near].min()) if near.any() else float("nan"),
+            "min_speed_near_path": float(speed[near_min].min()) if near_min.any() else float("nan"),
             "ghost_distance": float(distance[slowest]) if slowest >= 0 else float("nan")}
 
 
@@ -257,13 +281,42 @@ def ghost_timeline(epochs, n_fixed, ghost_speed, drops: dict[str, int]) -> dict:
             "bifurcations": len(changed)}
 
 
+def ghost_onset_report(epochs, n_fixed, ghost_speed, min_speed, onset: int, learned: int) -> dict:
+    """Does a ghost precede the onset of the drop? One seed's answer, for the summary tables.
+
+    Args:
+        epochs: ``[T]`` analysed epochs.  n_fixed: ``[T]`` fixed-point counts.
+        ghost_speed: ``[T]`` speed of the slowest ghost (NaN: none).
+        min_speed: ``[T]`` speed of the slowest minimum without a zero, ghost or not (NaN: none).
+        onset, learned: epochs of the drop's onset and of "learned" (−1: never).
+    Returns:
+        ``onset``, ``learned``, ``first ghost`` (−1: none), ``its speed``, ``ghost epochs before onset``
+        (how many analysed epochs before the onset had a ghost), ``slowest min before onset`` (the
+        slowest speed minimum before the onset, ghost or not: what the ceiling was compared with),
+        ``ghost before onset``, ``fixed-point counts`` and ``bifurcations``.
+    """
+    epochs = np.asarray(epochs)
+    speed, slowest = np.asarray(ghost_speed, dtype=float), np.asarray(min_speed, dtype=float)
+    timeline = ghost_timeline(epochs, n_fixed, speed, {"onset": onset})
+    first = timeline["first ghost"]
+    before = (epochs < onset) if onset >= 0 else np.ones(len(epochs), dtype=bool)
+    mins = slowest[before & np.isfinite(slowest)]
+    return {"onset": int(onset), "learned": int(learned), "first ghost": first,
+            "its speed": float(speed[np.searchsorted(epochs, first)]) if first >= 0 else float("nan"),
+            "ghost epochs before onset": int(np.count_nonzero(before & np.isfinite(speed))),
+            "slowest min before onset": float(mins.min()) if mins.size else float("nan"),
+            "ghost before onset": timeline["ghost before"]["onset"],
+            "fixed-point counts": timeline["fixed-point counts"], "bifurcations": timeline["bifurcations"]}
+
+
 def timeline_over_training(cfg, model: RateRNN, snapshots: dict[int, dict], recorded: list[int],
-                           levels: list[int], inputs: torch.Tensor, n_steps: int, analyse) -> dict:
+                           levels: list[int], inputs: torch.Tensor, n_steps: int, analyse,
+                           member: int = 0) -> dict:
     """The ghost timeline of one trained network over [0, its 20%-drop epoch] (whole run if never).
 
     Args:
-        cfg: needs ``seed``, ``epochs``, ``timeline_max_epochs``, ``ghost_radius``.
-        model: the trained one-member ensemble.  snapshots: ``TrainingRecord.snapshots``.
+        cfg: needs ``seed``, ``epochs``, ``timeline_max_epochs``, ``ghost_radius``, ``input_value``.
+        model: the trained ensemble; ``member`` is analysed.  snapshots: ``TrainingRecord.snapshots``.
         levels: the 90/50/20% drop epochs (``drop_epochs``).  inputs: ``[C, S, 1]`` trials.
         analyse: ``(W [T, N, N], b [T, N], states [T, C, S + 1, N]) → name → T values`` with at
             least ``n_fixed_points``, ``ghost_speed`` and ``ghost_speed_near_path``.
@@ -273,17 +326,42 @@ def timeline_over_training(cfg, model: RateRNN, snapshots: dict[int, dict], reco
     """
     end = levels[2] if levels[2] >= 0 else cfg.epochs - 1
     epochs = timeline_epochs(recorded, end, cfg.timeline_max_epochs)
-    tl_model = model_from_snapshots(model, snapshots, epochs)
+    tl_model = model_from_snapshots(model, snapshots, epochs, member)
     torch.manual_seed(cfg.seed)          # reproducible initial states and noise
     with torch.no_grad():
         _, X = tl_model(inputs, n_steps)
         W = tl_model.recurrent_weights()
-    per_epoch = analyse(W.detach().double().cpu(), tl_model.b.detach().double().cpu(), X.double().cpu())
+    b = input_bias(tl_model, cfg.input_value)
+    per_epoch = analyse(W.detach().double().cpu(), b.double().cpu(), X.double().cpu())
     drops = {"90%": levels[0], "50%": levels[1], "20%": levels[2]}
     summary = ghost_timeline(epochs, per_epoch["n_fixed_points"], per_epoch["ghost_speed_near_path"], drops)
     anywhere = ghost_timeline(epochs, per_epoch["n_fixed_points"], per_epoch["ghost_speed"], drops)
     return {"epochs": epochs, "ghost_radius": cfg.ghost_radius, "drops": drops, **per_epoch, **summary,
             "first ghost anywhere": anywhere["first ghost"], "ghost anywhere before": anywhere["ghost before"]}
+
+
+ONSET_TITLE = ("{family} RNN on {task}: does a ghost precede the onset? onset: loss < 90% of the plateau, "
+               "learned: < 20%; ghost: within ghost_radius of the trajectories, speed ≤ {speed:.3g}")
+
+
+def ghost_onset_per_seed(cfg, model: RateRNN, rec, recorded: list[int], inputs: torch.Tensor, n_steps: int,
+                         analyse, seeds: list[int]) -> tuple[list[dict], list[dict]]:
+    """The ghost timeline and the ``ghost_onset_report`` of every member (one per seed).
+
+    The onset is the first epoch with loss below 90% of the plateau (the loss at ``plateau_epoch``),
+    "learned" the first below 20%; the ghost is the slowest one within ``ghost_radius`` of the
+    trajectories (``timeline_over_training``, same arguments).
+    Returns:
+        ``(timelines, rows)``: one timeline dict and one table row (``seed`` + the report) per seed.
+    """
+    timelines, rows = [], []
+    for e, seed in enumerate(seeds):
+        levels = drop_epochs(rec.loss[:, e], cfg.plateau_epoch, (0.9, 0.5, 0.2))
+        tl = timeline_over_training(cfg, model, rec.snapshots, recorded, levels, inputs, n_steps, analyse, member=e)
+        timelines.append(tl)
+        rows.append({"seed": seed, **ghost_onset_report(tl["epochs"], tl["n_fixed_points"], tl["ghost_speed_near_path"],
+                                                        tl["min_speed_near_path"], levels[0], levels[2])})
+    return timelines, rows
 
 
 def describe_timeline(timeline: dict) -> dict[str, str]:

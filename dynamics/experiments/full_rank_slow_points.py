@@ -5,7 +5,9 @@ the batched slow-point finder (``dynamics.fixed_points``: Adam on q = ½|F|² fr
 states at once, Newton refinement, de-duplication, outlier removal, Jacobian eigenvalues) is run
 on the input-free flow F(x) = −x + tanh(x W + b), as in the authors' ``FixedPointSolver``. The
 figure shows loss / gradient norm and accuracy over training, and per epoch a 3-D PCA of the
-trajectories with the slow points coloured by log₁₀ speed; ghosts are slow points with q > 0.
+trajectories with the slow points coloured by log₁₀ speed; ghosts are labelled by
+``fixed_points.classify`` (a q-minimum, not a fixed point, below the task's speed ceiling, slow along a
+near-marginal direction of the map).
 
 Ghost timeline: the same search at up to ``timeline_max_epochs`` recorded epochs spread over
 [0, the epoch where the loss reaches 20% of its plateau] (Adam batched over all of them); per
@@ -25,9 +27,10 @@ from common.runlog import RunLogger
 from .. import fixed_points
 from ..plotting import colors, ghost_timeline_panel, mark_epochs
 from . import require, require_positive
-from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, condition_trials, describe_timeline,
-                      device_dtype, model_from_snapshots, slow_point_summary, task_from_cfg, timeline_over_training,
-                      train_and_pick_epochs, wm_model)
+from ._shared import (ONSET_TITLE, RNN_DEFAULTS, SLOW_POINT_DEFAULTS, WM_DEFAULTS, check_rnn, check_slow_points,
+                      check_wm, condition_trials, describe_timeline, device_dtype, ghost_onset_per_seed, input_bias,
+                      model_from_snapshots, slow_point_summary, task_from_cfg, train_and_pick_epochs,
+                      wm_ghost_speed_max, wm_model)
 
 DEFAULTS = {
     **RNN_DEFAULTS,
@@ -42,7 +45,9 @@ DEFAULTS = {
                "tol_unique": 0.05, "outlier_distance": 5.0, "tol_fixed": 1e-10, "tol_q": 1e-14},
     "candidate_noise": 0.01,      # std of the noise added to the trajectory states used as candidates
     "timeline_max_epochs": 40,    # ghost timeline: at most this many recorded epochs in [0, 20%-drop epoch]
-    "ghost_radius": 1.0,          # a ghost within this (Euclidean, state-space) distance of a state is "near the path"
+    **SLOW_POINT_DEFAULTS,        # seeds, ghost_radius, ghost_distance, input_value (the finder's alpha and
+                                  # ghost_speed_max come from the config unless the finder dict sets them)
+    "ghost_radius": 1.0,          # state-space distance
 }
 
 
@@ -50,10 +55,16 @@ def check(cfg) -> None:
     check_rnn(cfg)
     check_wm(cfg)
     require(cfg, "optimizer", cfg.optimizer in ("sgd", "adam"), "'sgd' or 'adam'")
-    require_positive(cfg, "lr", "epochs", "record_every", "timeline_max_epochs", "ghost_radius")
+    check_slow_points(cfg)
+    require_positive(cfg, "lr", "epochs", "record_every", "timeline_max_epochs")
     require(cfg, "finder", set(cfg.finder) <= set(fixed_points.DEFAULT_HPS),
             f"keys must be among {sorted(fixed_points.DEFAULT_HPS)}")
     require(cfg, "snapshot_epochs", all(0 <= e < cfg.epochs for e in cfg.snapshot_epochs), "in [0, epochs)")
+
+
+def finder_settings(cfg) -> dict:
+    """``cfg.finder`` with the map's α and the task's ghost speed ceiling (unless the finder sets them)."""
+    return {"alpha": cfg.alpha, "ghost_speed_max": wm_ghost_speed_max(cfg), **cfg.finder}
 
 
 def slow_points_at(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, finder: dict, candidate_noise: float,
@@ -94,7 +105,8 @@ def slow_point_timeline(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, 
 def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     device, dtype = device_dtype(cfg)
     task = task_from_cfg(cfg)
-    model = wm_model(cfg, [cfg.seed], None, device, dtype)
+    seeds = list(cfg.seeds) or [cfg.seed]
+    model = wm_model(cfg, seeds, None, device, dtype)
     rec, recorded, levels, shown = train_and_pick_epochs(cfg, model, task, run, f"full_{cfg.task}", resume)
     loss, grad, acc = rec.loss[:, 0], rec.grad_norm_rec[:, 0], rec.accuracy[:, 0]
 
@@ -104,7 +116,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     with torch.no_grad():
         _, X = snap_model(inputs, task.n_steps)
         W = snap_model.recurrent_weights().double()
-        b = snap_model.b.double()
+        b = input_bias(snap_model, cfg.input_value).double()
     gen = torch.Generator().manual_seed(cfg.seed)
     X = X.double().cpu()
     all_states = X.reshape(-1, X.shape[-1]).numpy()
@@ -112,7 +124,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     pcs = np.linalg.svd(all_states - mean, full_matrices=False)[2][:3]          # [3, N]
 
     per_epoch, rows = [], []
-    found_all = slow_points_at(W.cpu(), b.cpu(), X.reshape(X.shape[0], -1, X.shape[-1]), cfg.finder,
+    found_all = slow_points_at(W.cpu(), b.cpu(), X.reshape(X.shape[0], -1, X.shape[-1]), finder_settings(cfg),
                                cfg.candidate_noise, gen)
     for k, (epoch, (pts, dist)) in enumerate(zip(shown, found_all)):
         info = [{"kind": pts.kind[i], "speed": float(pts.speed[i]), "distance": float(dist[i]),
@@ -126,10 +138,12 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
                      "nearest to trajectories": (f"{pts.kind[closest]}, speed {float(pts.speed[closest]):.2g}"
                                                  if closest >= 0 else "none")})
 
-    timeline = timeline_over_training(
-        cfg, model, rec.snapshots, recorded, levels, inputs, task.n_steps,
-        lambda W_t, b_t, X_t: slow_point_timeline(W_t, b_t, X_t, cfg.finder, cfg.candidate_noise, cfg.seed,
-                                                  cfg.ghost_radius))
+    timelines, onset_rows = ghost_onset_per_seed(
+        cfg, model, rec, recorded, inputs, task.n_steps,
+        lambda W_t, b_t, X_t: slow_point_timeline(W_t, b_t, X_t, finder_settings(cfg), cfg.candidate_noise, cfg.seed,
+                                                  cfg.ghost_radius),
+        seeds)
+    timeline = timelines[0]
     fig = Figure(figsize=(3.8 * len(shown), 11.4), layout="constrained")
     grid = fig.add_gridspec(3, 2 * len(shown))
     ax = fig.add_subplot(grid[0, :len(shown)])
@@ -176,7 +190,10 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
                  "ghosts": text["first ghost"], "nearest to trajectories": ""})
     results = {"task": cfg.task, "loss": loss.tolist(), "grad_norm": grad.tolist(), "accuracy": acc.tolist(),
                "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch,
-               "ghost_timeline": timeline}
+               "ghost_timeline": timeline, "seeds": seeds, "per_seed": onset_rows, "ghost_timelines": timelines,
+               "ghost_speed_max": finder_settings(cfg)["ghost_speed_max"]}
     run.save_json(results, "results")
-    run.save_table(rows, "summary", f"Fig 5: full-rank RNN slow points on {cfg.task.upper()}")
+    run.save_table(rows, "summary", f"Fig 5: full-rank RNN slow points on {cfg.task.upper()} (seed {seeds[0]})")
+    run.save_table(onset_rows, "ghost_onset", ONSET_TITLE.format(task=cfg.task.upper(), family="full-rank",
+                                                                  speed=finder_settings(cfg)["ghost_speed_max"]))
     return results

@@ -22,12 +22,14 @@ DEFAULTS = {
     "finder_iters": 2000,
     "escape_r": [1e-4, 1e-3, 1e-2, 1e-1, 1.0],
     "escape_dt": 0.01,
+    "ghost_speed_max": 1.0,        # the finder's ghost speed ceiling: the schematic is an ODE on a unit time scale,
+                                   # and the authors draw r = 0.5 (passage time π/√r ≈ 4.4) as a ghost
 }
 
 
 def check(cfg) -> None:
     require(cfg, "x_range", len(cfg.x_range) == 2 and cfg.x_range[0] < cfg.x_range[1], "needs [low, high]")
-    require_positive(cfg, "escape_r", "escape_dt", "n_candidates", "finder_iters")
+    require_positive(cfg, "escape_r", "escape_dt", "n_candidates", "finder_iters", "ghost_speed_max")
 
 
 def run(cfg, run: RunLogger, resume: bool = False) -> dict:
@@ -39,7 +41,8 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     for r in cfg.r_values:
         line, = ax.plot(xs, xs ** 2 + r, label=f"r = {r:+g}")
         pts = fixed_points.find_slow_points(lambda x, r=r: x ** 2 + r, x0,
-                                            {"n_iters": cfg.finder_iters, "newton_steps": 10})
+                                            {"n_iters": cfg.finder_iters, "newton_steps": 10,
+                                             "stability": "continuous", "ghost_speed_max": cfg.ghost_speed_max})
         found[str(r)] = [{"x": float(p), "speed": float(s), "kind": k}
                          for p, s, k in zip(pts.x[:, 0], pts.speed, pts.kind)]
         for p in found[str(r)]:

@@ -6,8 +6,8 @@ with the SVD coordinates κ = x A[:, :2] (the authors' ``get_lpus``) the flow is
 κ̇ = −κ + tanh(κ V + b) U. At each shown epoch the experiment draws the flow (arrows), the
 log-speed (colour), the κ trajectories of one trial per condition, and the slow points: the
 speed map's local minima (3×3 ``minimum_filter``) refined by Newton's method on ½|F|² and
-classified by the Jacobian (stable / saddle / unstable fixed points, or ghosts: minima with
-|F| > 0). The bottom row shows loss and gradient norm, the outputs, and the ghost timeline.
+classified by ``fixed_points.classify`` (stable / saddle / unstable fixed points of the map, or
+ghosts: minima with 0 < |F| below the task's speed ceiling along a near-marginal direction). The bottom row shows loss and gradient norm, the outputs, and the ghost timeline.
 
 Ghost timeline: the same slow-point analysis at up to ``timeline_max_epochs`` recorded epochs
 spread over [0, the epoch where the loss reaches 20% of its plateau]; per epoch the number of
@@ -25,9 +25,10 @@ from common.runlog import RunLogger
 from .. import fixed_points, latent
 from ..plotting import colors, figure, flow_map, ghost_timeline_panel, mark_epochs
 from . import require, require_positive
-from ._shared import (RNN_DEFAULTS, WM_DEFAULTS, check_rnn, check_wm, condition_trials, describe_timeline,
-                      device_dtype, model_from_snapshots, slow_point_summary, task_from_cfg, timeline_over_training,
-                      train_and_pick_epochs, wm_model)
+from ._shared import (ONSET_TITLE, RNN_DEFAULTS, SLOW_POINT_DEFAULTS, WM_DEFAULTS, check_rnn, check_slow_points,
+                      check_wm, condition_trials, describe_timeline, device_dtype, ghost_onset_per_seed, input_bias,
+                      model_from_snapshots, slow_point_summary, task_from_cfg, train_and_pick_epochs,
+                      wm_ghost_speed_max, wm_model)
 
 DEFAULTS = {
     **RNN_DEFAULTS,
@@ -43,9 +44,9 @@ DEFAULTS = {
     "n_grid": 400,
     "closeup_range": [-1.0, 1.0],
     "newton_steps": 30,
-    "tol_fixed": 1e-10,
+    "tol_fixed": 1e-10,           # fixed point: q ≤ tol_fixed · scale² (``fixed_points.classify``)
     "timeline_max_epochs": 40,    # ghost timeline: at most this many recorded epochs in [0, 20%-drop epoch]
-    "ghost_radius": 0.5,          # a ghost within this latent distance of a κ trajectory is "near the path"
+    **SLOW_POINT_DEFAULTS,        # seeds, ghost_radius (latent units), ghost_distance, input_value
 }
 
 
@@ -54,14 +55,23 @@ def check(cfg) -> None:
     check_wm(cfg)
     require(cfg, "rank", cfg.rank == 2, "the flow maps are two-dimensional (rank 2)")
     require(cfg, "optimizer", cfg.optimizer in ("sgd", "adam"), "'sgd' or 'adam'")
-    require_positive(cfg, "lr", "epochs", "record_every", "n_grid", "newton_steps", "timeline_max_epochs",
-                     "ghost_radius")
+    check_slow_points(cfg)
+    require_positive(cfg, "lr", "epochs", "record_every", "n_grid", "newton_steps", "timeline_max_epochs")
     require(cfg, "snapshot_epochs", all(0 <= e < cfg.epochs for e in cfg.snapshot_epochs), "in [0, epochs)")
 
 
+def finder_settings(cfg) -> dict:
+    """Slow-point classification settings of a config (``fixed_points.DEFAULT_HPS`` keys)."""
+    return {"tol_fixed": cfg.tol_fixed, "alpha": cfg.alpha, "ghost_speed_max": wm_ghost_speed_max(cfg)}
+
+
 def analyse_flow(U: torch.Tensor, V: torch.Tensor, b: torch.Tensor, axis: np.ndarray, newton_steps: int,
-                 tol_fixed: float) -> tuple[np.ndarray, list[dict]]:
-    """Flow on the grid and its refined, classified slow points (float64)."""
+                 classification: dict) -> tuple[np.ndarray, list[dict]]:
+    """Flow on the grid and its refined, classified slow points (float64).
+
+    Args:
+        classification: ``fixed_points`` settings for the labels (``finder_settings``).
+    """
     U, V, b = U.double(), V.double(), b.double()
     flow = latent.flow_on_grid(U, V, b, [axis, axis])
     idx = latent.speed_minima_2d(np.linalg.norm(flow, axis=-1))
@@ -70,7 +80,7 @@ def analyse_flow(U: torch.Tensor, V: torch.Tensor, b: torch.Tensor, axis: np.nda
         x0 = torch.as_tensor(np.stack([axis[idx[:, 0]], axis[idx[:, 1]]], axis=1))
         found = fixed_points.find_slow_points(
             lambda k: latent.latent_flow(k, U, V, b), x0,
-            {"n_iters": 0, "newton_steps": newton_steps, "tol_unique": 1e-3, "tol_fixed": tol_fixed,
+            {**classification, "n_iters": 0, "newton_steps": newton_steps, "tol_unique": 1e-3,
              "outlier_distance": 3 * (axis[1] - axis[0])}, reference=x0)
         points = [{"kappa": found.x[i].tolist(), "speed": float(found.speed[i]), "kind": found.kind[i],
                    "eigenvalues": [complex(z).real for z in found.eigenvalues[i]]} for i in range(len(found))]
@@ -78,7 +88,7 @@ def analyse_flow(U: torch.Tensor, V: torch.Tensor, b: torch.Tensor, axis: np.nda
 
 
 def slow_point_timeline(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, axis: np.ndarray,
-                        newton_steps: int, tol_fixed: float, radius: float) -> dict[str, list]:
+                        newton_steps: int, classification: dict, radius: float) -> dict[str, list]:
     """``analyse_flow`` for a sequence of networks, reduced by ``slow_point_summary``.
 
     Args:
@@ -90,7 +100,7 @@ def slow_point_timeline(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, 
     out: dict[str, list] = {}
     for k in range(W.shape[0]):
         P, Q = latent.svd_coordinates(W[k].double(), 2)
-        _, points = analyse_flow(P, Q, b[k].double(), axis, newton_steps, tol_fixed)
+        _, points = analyse_flow(P, Q, b[k].double(), axis, newton_steps, classification)
         kappa = states[k].reshape(-1, states.shape[-1]).double() @ P                      # [C·S, 2]
         where = torch.tensor([p["kappa"] for p in points], dtype=torch.float64).reshape(-1, 2)
         dist = torch.cdist(where, kappa).min(1).values.numpy() if len(points) else np.zeros(0)
@@ -103,7 +113,8 @@ def slow_point_timeline(W: torch.Tensor, b: torch.Tensor, states: torch.Tensor, 
 def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     device, dtype = device_dtype(cfg)
     task = task_from_cfg(cfg)
-    model = wm_model(cfg, [cfg.seed], cfg.rank, device, dtype)
+    seeds = list(cfg.seeds) or [cfg.seed]
+    model = wm_model(cfg, seeds, cfg.rank, device, dtype)
     rec, recorded, levels, shown = train_and_pick_epochs(cfg, model, task, run, f"rank2_{cfg.task}", resume)
     loss, grad, acc = rec.loss[:, 0], rec.grad_norm_rec[:, 0], rec.accuracy[:, 0]
 
@@ -121,9 +132,9 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     fig, axes = figure(ncols, 3, width=3.6, height=3.4)
     for k, epoch in enumerate(shown):
         P, Q = latent.svd_coordinates(W[k].double(), 2)
-        b = snap_model.b[k].detach().cpu().double()
-        flow, points = analyse_flow(P, Q, b, axis, cfg.newton_steps, cfg.tol_fixed)
-        flow_close, _ = analyse_flow(P, Q, b, close, cfg.newton_steps, cfg.tol_fixed)
+        b = input_bias(snap_model, cfg.input_value)[k].cpu().double()
+        flow, points = analyse_flow(P, Q, b, axis, cfg.newton_steps, finder_settings(cfg))
+        flow_close, _ = analyse_flow(P, Q, b, close, cfg.newton_steps, finder_settings(cfg))
         trajs = [(X[k, i].double() @ P).numpy() for i in range(X.shape[1])]
         im = flow_map(axes[0, k], axis, flow, trajs, points, step=max(1, cfg.n_grid // 25))
         axes[0, k].set_title(f"epoch {epoch}: loss {loss[epoch]:.3f}")
@@ -155,9 +166,11 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
         ax.plot(y[0, i, :, 0].cpu(), ":", color=col, alpha=0.6)
     ax.set_xlabel("time step")
     ax.set_title("outputs: first (dotted) / last (solid) shown epoch")
-    timeline = timeline_over_training(
-        cfg, model, rec.snapshots, recorded, levels, inputs, task.n_steps,
-        lambda W, b, X: slow_point_timeline(W, b, X, axis, cfg.newton_steps, cfg.tol_fixed, cfg.ghost_radius))
+    timelines, onset_rows = ghost_onset_per_seed(
+        cfg, model, rec, recorded, inputs, task.n_steps,
+        lambda W, b, X: slow_point_timeline(W, b, X, axis, cfg.newton_steps, finder_settings(cfg), cfg.ghost_radius),
+        seeds)
+    timeline = timelines[0]
     grid = axes[2, 2].get_subplotspec().get_gridspec()
     for k in range(2, ncols):
         axes[2, k].remove()
@@ -171,8 +184,11 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
                  "ghosts": text["first ghost"], "slowest ghost speed": text["epochs"]})
     results = {"task": cfg.task, "loss": loss.tolist(), "grad_norm": grad.tolist(), "accuracy": acc.tolist(),
                "drop_epochs_90_50_20": levels, "shown_epochs": shown, "slow_points": per_epoch,
-               "ghost_timeline": timeline}
+               "ghost_timeline": timeline, "seeds": seeds, "per_seed": onset_rows, "ghost_timelines": timelines,
+               "ghost_speed_max": wm_ghost_speed_max(cfg)}
     run.save_json(results, "results")
-    run.save_table(rows, "summary", f"Fig 4: rank-2 RNN on {cfg.task.upper()}")
+    run.save_table(rows, "summary", f"Fig 4: rank-2 RNN on {cfg.task.upper()} (seed {seeds[0]})")
+    run.save_table(onset_rows, "ghost_onset", ONSET_TITLE.format(task=cfg.task.upper(), family="rank-2",
+                                                                  speed=wm_ghost_speed_max(cfg)))
     return results
 

@@ -3,7 +3,14 @@
 The network (N = 100, α = 0.5, κ = nᵀx, readout σ(c(κ − 1)), c = 10, T = 20; authors'
 ``Figure3/code``) has the exact latent flow κ̇ = −κ + nᵀ tanh(mκ + b). Every epoch the experiment
 evaluates that flow on a κ grid and records the number of fixed points (zero crossings) and the
-slowest speed minimum without a zero crossing on the trajectory's path (a ghost). Figures:
+slowest speed minimum without a zero crossing on the trajectory's path; that minimum is a ghost
+when its speed is below the ceiling ``ghost_distance`` / (α T) (``fixed_points.ghost_speed_ceiling``:
+slower than that, it holds the trajectory for the task's delay).
+
+Per seed the summary reports the **onset** (the first epoch whose loss is below ``onset_fraction``
+of the plateau loss, the loss at ``plateau_epoch``: the loss leaves its plateau), the epoch it is
+**learned** (below ``drop_fraction`` of the plateau), the first ghost on the path and its speed,
+and whether a ghost appears before the onset. Figures:
 
 (a) loss and gradient norm (normalised, log) over training, with the ghost and drop epochs;
     (several seeds train together as one batch; the first is plotted, all are tabulated)
@@ -20,12 +27,13 @@ import torch
 from common.runlog import RunLogger
 
 from .. import latent
+from ..fixed_points import ghost_speed_ceiling
 from ..models import RateRNN
 from ..plotting import colors, figure, mark_epochs
 from ..tasks import delayed_activation
 from ..training import train_ensemble
 from . import require, require_positive
-from ._shared import (RNN_DEFAULTS, check_rnn, checkpoints, device_dtype, first_drop_epoch, ghost_timeline,
+from ._shared import (RNN_DEFAULTS, check_rnn, checkpoints, device_dtype, drop_epochs, ghost_onset_report,
                       rank_one_flow_metrics, rank_one_vectors)
 
 DEFAULTS = {
@@ -43,8 +51,11 @@ DEFAULTS = {
     "n_kappa": 1000,
     "record_every": 1,              # keep the weights every that many epochs (for κ̇ curves)
     "snapshot_epochs": [],          # κ̇ curves to draw; [] = first epoch, just before the drop, last
-    "drop_fraction": 0.1,           # learned: first epoch with loss < fraction × initial loss
-    "onset_fraction": 0.5,          # drop onset: first epoch with loss < fraction × initial loss
+    "plateau_epoch": 0,             # the plateau loss is the loss at this epoch
+    "onset_fraction": 0.9,          # onset: first epoch with loss < fraction × plateau loss (it leaves the plateau)
+    "drop_fraction": 0.1,           # learned: first epoch with loss < fraction × plateau loss
+    "ghost_distance": 1.0,          # κ distance a ghost must hold the trajectory over (the threshold is κ = 1);
+                                    # ghost speed ceiling = ghost_distance / (α · delay)
     "destabilisation_panel": False, # panel (d): κ̇ around the largest loss jump after learning
     "plot_kappa_range": [-9.0, 9.0],
 }
@@ -53,7 +64,9 @@ DEFAULTS = {
 def check(cfg) -> None:
     check_rnn(cfg)
     require_positive(cfg, "n_units", "alpha", "delay", "confidence", "lr", "epochs", "n_kappa", "record_every",
-                     "drop_fraction", "onset_fraction")
+                     "drop_fraction", "onset_fraction", "ghost_distance")
+    require(cfg, "plateau_epoch", 0 <= cfg.plateau_epoch < cfg.epochs, "must lie in [0, epochs)")
+    require(cfg, "onset_fraction", cfg.drop_fraction < cfg.onset_fraction < 1, "needs drop_fraction < it < 1")
     require(cfg, "seeds", len(cfg.seeds) >= 1 and all(isinstance(s, int) for s in cfg.seeds), "a list of int seeds")
     require(cfg, "kappa_range", len(cfg.kappa_range) == 2 and cfg.kappa_range[0] < cfg.kappa_range[1],
             "needs [low, high]")
@@ -74,28 +87,23 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     grid = torch.linspace(cfg.kappa_range[0], cfg.kappa_range[1], cfg.n_kappa, device=device)
     recorded = np.unique(np.r_[np.arange(0, cfg.epochs, cfg.record_every), cfg.epochs - 1,
                                np.asarray(cfg.snapshot_epochs, dtype=int)])
+    speed_max = ghost_speed_ceiling(cfg.ghost_distance, cfg.alpha, cfg.delay)
     rec = train_ensemble(model, task, cfg.epochs, cfg.lr, snapshot_epochs=recorded.tolist(),
-                         metric_fn=rank_one_flow_metrics(grid, cfg.threshold), logger=run,
+                         metric_fn=rank_one_flow_metrics(grid, cfg.threshold, speed_max), logger=run,
                          log_every=cfg.log_every, desc="rank_one", checkpoints=checkpoints(run, "rank_one"),
                          checkpoint_every=cfg.checkpoint_every, resume=resume, snapshot_states=False)
-    onset = first_drop_epoch(rec.loss, cfg.onset_fraction)
-    learned = first_drop_epoch(rec.loss, cfg.drop_fraction)
     n_fp_all = rec.metrics["n_fixed_points"]
     per_seed = []
     for e, seed in enumerate(cfg.seeds):
-        timeline = ghost_timeline(np.arange(cfg.epochs), n_fp_all[:, e], rec.metrics["ghost_speed"][:, e],
-                                  {"learned": int(learned[e])})
-        per_seed.append({"seed": seed, "drop onset": int(onset[e]), "learned": int(learned[e]),
-                         "first ghost on path": timeline["first ghost"],
-                         "ghost before learned": timeline["ghost before"]["learned"],
-                         "fixed-point counts": timeline["fixed-point counts"],
-                         "bifurcations": timeline["bifurcations"],
-                         "final loss": float(rec.loss[-1, e])})
+        onset, learned = drop_epochs(rec.loss[:, e], cfg.plateau_epoch, (cfg.onset_fraction, cfg.drop_fraction))
+        report = ghost_onset_report(np.arange(cfg.epochs), n_fp_all[:, e], rec.metrics["ghost_speed"][:, e],
+                                    rec.metrics["min_speed"][:, e], onset, learned)
+        per_seed.append({"seed": seed, **report, "final loss": float(rec.loss[-1, e])})
 
     loss, grad = rec.loss[:, 0], rec.grad_norm[:, 0]
     n_fp, ghost_speed = n_fp_all[:, 0], rec.metrics["ghost_speed"][:, 0]
-    drop, ghost_epoch = per_seed[0]["learned"], per_seed[0]["first ghost on path"]
-    start = per_seed[0]["drop onset"]
+    drop, ghost_epoch = per_seed[0]["learned"], per_seed[0]["first ghost"]
+    start = per_seed[0]["onset"]
     jump = int(start + 1 + np.argmax(np.diff(loss[start:]))) if 0 < start < cfg.epochs - 2 else -1
     if cfg.snapshot_epochs:
         shown = [_nearest_recorded(e, recorded) for e in cfg.snapshot_epochs]
@@ -121,6 +129,8 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
         ax.axvline(drop, color="red", lw=1, label=f"learned (epoch {drop})")
     if ghost_epoch >= 0:
         ax.axvline(ghost_epoch, color="magenta", lw=1, ls=":", label=f"first ghost on path (epoch {ghost_epoch})")
+    if start >= 0:
+        ax.axvline(start, color="orange", lw=1, ls="--", label=f"onset (epoch {start})")
     ax.set_xlabel("epoch")
     ax.set_title(f"rank-one RNN, lr = {cfg.lr:g}, seed {cfg.seeds[0]}")
     ax.legend(fontsize=7)
@@ -129,7 +139,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     for epoch, col in zip(shown, colors(len(shown), "plasma", 0.0, 0.8)):
         F, kappa0, _ = flow_at(epoch)
         ax.plot(kgrid, F, color=col, label=f"epoch {epoch}")
-        mins = [p for p in latent.speed_minima_1d(kgrid, F) if p["ghost"]]
+        mins = [p for p in latent.speed_minima_1d(kgrid, F, max_speed=speed_max) if p["ghost"]]
         ax.plot([p["kappa"] for p in mins], [np.interp(p["kappa"], kgrid, F) for p in mins], "*", color=col, ms=11,
                 mec="black", mew=0.5)
         ax.plot(kappa0, 0, "o", color=col, mec="red")
@@ -147,8 +157,11 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     ax.set_ylabel("fixed points (zero crossings)")
     ax.set_ylim(0, max(4, n_fp.max() + 1))
     ax2 = ax.twinx()
+    ax2.semilogy(epochs_axis, rec.metrics["min_speed"][:, 0], ".", ms=1, color="gray")
     ax2.semilogy(epochs_axis, ghost_speed, ".", ms=1.5, color="magenta")
-    ax2.set_ylabel("speed of the ghost on the path", color="magenta")
+    ax2.axhline(speed_max, color="magenta", lw=0.8, ls=":")
+    ax2.set_ylabel("slowest speed minimum on the path (magenta: a ghost, below the dotted ceiling)",
+                   color="magenta", fontsize=7)
     ax.set_xlabel("epoch")
     ax.set_title("no bifurcation: the fixed-point count does not change")
 
@@ -178,10 +191,12 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     run.save_figure(fig, "fig3_rank_one_ghost")
 
     run.save_table(per_seed, "summary", f"Fig 3: rank-one RNN (lr {cfg.lr:g}); onset: loss < "
-                   f"{cfg.onset_fraction:g}·L0, learned: loss < {cfg.drop_fraction:g}·L0")
-    results = {"seeds": list(cfg.seeds), "per_seed": per_seed, "loss": rec.loss.T.tolist(),
+                   f"{cfg.onset_fraction:g}·plateau, learned: loss < {cfg.drop_fraction:g}·plateau (loss at epoch "
+                   f"{cfg.plateau_epoch}); ghost: speed minimum on the κ path without a zero, speed ≤ {speed_max:.3g}")
+    results = {"seeds": list(cfg.seeds), "per_seed": per_seed, "ghost_speed_max": speed_max, "loss": rec.loss.T.tolist(),
                "grad_norm": rec.grad_norm.T.tolist(), "accuracy": rec.accuracy.T.tolist(),
                "n_fixed_points": n_fp_all.T.tolist(), "ghost_speed": rec.metrics["ghost_speed"].T.tolist(),
+               "min_speed": rec.metrics["min_speed"].T.tolist(),
                "ghost_kappa": rec.metrics["ghost_kappa"].T.tolist(), "jump_epoch": jump,
                "largest_jump": float(loss[jump] - loss[jump - 1]) if jump > 0 else None, "shown_epochs": shown,
                "flows": {str(e): flow_at(e)[0].tolist() for e in shown}, "kappa_grid": kgrid.tolist()}

@@ -33,6 +33,8 @@ DEFAULTS = {
     "init_state_value": -0.3,
     "learned_fraction": 1e-2,     # authors: loss / loss₀ < 1e-2 at the end
     "curves_lr": 0.1,
+    "history_stride": 1,          # record the loss every that many epochs (and the last); the history streams
+                                  # to disk, so memory stays bounded (paper scale: 100 → 5000 rows × 900 runs)
 }
 
 
@@ -40,6 +42,7 @@ def check(cfg) -> None:
     check_rnn(cfg)
     require_positive(cfg, "ranks", "n_lrs", "n_seeds", "epochs", "n_units", "delay", "learned_fraction", "curves_lr")
     require(cfg, "ranks", max(cfg.ranks) <= cfg.n_units, "ranks must not exceed n_units")
+    require(cfg, "history_stride", isinstance(cfg.history_stride, int) and cfg.history_stride >= 1, "an int >= 1")
     require(cfg, "log10_lr_range", len(cfg.log10_lr_range) == 2 and cfg.log10_lr_range[0] <= cfg.log10_lr_range[1],
             "needs [low, high]")
 
@@ -54,8 +57,8 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     rec = train_ensemble(model, delayed_activation(cfg.delay), cfg.epochs, [lrs[i] for _, i, _ in members],
                          logger=run, log_every=cfg.log_every, desc="rank_sweep",
                          checkpoints=checkpoints(run, "rank_sweep"), checkpoint_every=cfg.checkpoint_every,
-                         resume=resume)
-    shape = (cfg.epochs, len(cfg.ranks), cfg.n_lrs, cfg.n_seeds)
+                         resume=resume, history_stride=cfg.history_stride)
+    shape = (len(rec.epochs), len(cfg.ranks), cfg.n_lrs, cfg.n_seeds)
     loss = rec.loss.reshape(shape)
     ratio = loss[-1] / loss[0]
     learned = ratio < cfg.learned_fraction                      # [K, L, S]
@@ -75,7 +78,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     i = int(np.argmin(np.abs(np.log(lrs / cfg.curves_lr))))
     for k, col in zip(range(len(cfg.ranks)), colors(len(cfg.ranks))):
         for s in range(cfg.n_seeds):
-            ax.loglog(np.arange(1, cfg.epochs + 1), loss[:, k, i, s] / loss[0, k, i, s], color=col, lw=0.7,
+            ax.loglog(rec.epochs + 1, loss[:, k, i, s] / loss[0, k, i, s], color=col, lw=0.7,
                       label=f"K = {cfg.ranks[k]}" if s == 0 else None)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss / initial loss")

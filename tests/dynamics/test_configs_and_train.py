@@ -22,12 +22,12 @@ def test_there_is_a_config_for_every_experiment():
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
-@pytest.mark.parametrize("scale", ["quick", "paper"])
+@pytest.mark.parametrize("scale", ["quick", "medium", "paper"])
 def test_every_config_loads_and_passes_its_checks(config, scale):
     cfg, module = load_experiment_config(_args([config, f"scale={scale}"]))
     assert cfg.scale == scale and set(module.DEFAULTS) <= set(cfg)
-    if scale == "paper":
-        assert all(cfg[key] == value for key, value in cfg.paper.items())
+    if scale != "quick":
+        assert all(cfg[key] == value for key, value in cfg[scale].items())
 
 
 def test_paper_values_replace_quick_ones_except_explicit_overrides():
@@ -133,7 +133,8 @@ def test_train_resume_continues_a_checkpointed_run(tmp_path):
     common = ["n_kappa=100", "checkpoint_every=20"]
     first = train.main([str(path), "epochs=40", *common, "--work-dir", str(tmp_path)])
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["rank_one_00000020.pt",
-                                                                           "rank_one_00000040.pt"]
+                                                                           "rank_one_00000040.pt",
+                                                                           "rank_one_history"]
     longer = train.main([str(path), "epochs=60", *common, "--resume", "--work-dir", str(tmp_path)])
     assert len(longer["loss"][0]) == 60
     assert longer["loss"][0][:40] == first["loss"][0]

@@ -100,3 +100,82 @@ def test_resume_continues_exactly(tmp_path):
     resumed = train_ensemble(RateRNN([1, 2], **kwargs), task, 30, 1e-2, optimizer="adam",
                              checkpoints=ckpt, checkpoint_every=10, resume=True)
     np.testing.assert_array_equal(resumed.loss, straight.loss)
+
+
+def test_streamed_history_with_a_stride_equals_the_in_memory_one(tmp_path):
+    kwargs = dict(rank=[1, 3], readout="units", init_state_value=-0.3, dtype=torch.float64)
+    task = delayed_activation(10)
+    full = train_ensemble(RateRNN([0, 1], **kwargs), task, 50, 0.2)
+    ckpt = CheckpointManager(tmp_path, prefix="sweep")
+    strided = train_ensemble(RateRNN([0, 1], **kwargs), task, 50, 0.2, checkpoints=ckpt, history_stride=7,
+                             history_chunk=3)
+    assert strided.epochs.tolist() == [0, 7, 14, 21, 28, 35, 42, 49]            # every 7th and the last
+    assert isinstance(strided.loss, np.memmap)
+    np.testing.assert_array_equal(strided.loss, full.loss[strided.epochs])
+    np.testing.assert_array_equal(np.load(tmp_path / "sweep_history" / "grad_norm.npy"), full.grad_norm[strided.epochs])
+
+
+def test_memory_and_checkpoints_do_not_grow_with_epochs(tmp_path):
+    # The streamed history holds `history_chunk` rows in memory; checkpoints keep no history.
+    task = delayed_activation(2)
+    sizes = []
+    for epochs in (100, 1000):
+        model = RateRNN(list(range(50)), n_units=4, rank=1, readout="units", dtype=torch.float64)
+        ckpt = CheckpointManager(tmp_path / str(epochs), prefix="run")
+        rec = train_ensemble(model, task, epochs, 0.1, checkpoints=ckpt, history_chunk=10,
+                             metric_fn=lambda m, y, X: {"mean_state": X.mean(dim=(1, 2, 3))})
+        assert rec.loss.shape == rec.metrics["mean_state"].shape == (epochs, 50)
+        sizes.append(ckpt.latest().stat().st_size)
+    assert sizes[0] == sizes[1]
+    from dynamics.training import History
+    history = History(10 ** 6, 900, stride=1, directory=tmp_path / "big", chunk=100)
+    history.record(0, {"loss": torch.zeros(900)})
+    assert sum(b.numel() * b.element_size() for b in history.buffers.values()) == 100 * 900 * 8
+    assert history.filled == 1 and (tmp_path / "big" / "loss.npy").stat().st_blocks * 512 < 10 ** 6   # sparse
+
+
+def test_train_ensemble_takes_your_own_cell_and_task():
+    # An ensemble of Elman cells h' = tanh(h W + u w_in), y = h w_out, on DCDT, trained by the same loop.
+    from dynamics.models import StepEnsemble
+
+    class ElmanEnsemble(torch.nn.Module):
+        def __init__(self, E, N):
+            super().__init__()
+            g = torch.Generator().manual_seed(0)
+            self.W = torch.nn.Parameter(torch.randn(E, N, N, generator=g) / N ** 0.5)
+            self.w_in = torch.nn.Parameter(torch.randn(E, 1, N, generator=g))
+            self.w_out = torch.nn.Parameter(torch.randn(E, N, 1, generator=g) / N ** 0.5)
+
+        def forward(self, u, h):
+            h = torch.tanh(torch.bmm(h, self.W) + torch.bmm(u, self.w_in))
+            return torch.tanh(torch.bmm(h, self.w_out)), h
+
+    net = StepEnsemble(ElmanEnsemble(3, 16), n_members=3, hidden_size=16, recurrent=["W"])
+    rec = train_ensemble(net, dcdt(2), 300, [0.03, 0.05, 0.1])
+    assert rec.loss.shape == (300, 3) and np.all(rec.loss[-1] < 0.5 * rec.loss[0])
+    assert np.all(rec.grad_norm_rec < rec.grad_norm + 1e-12)
+
+    class Bad(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.zeros(16, 16))
+
+    with pytest.raises(ValueError, match="'cell.W'.*leading ensemble axis"):
+        train_ensemble(StepEnsemble(Bad(), 3, 16), dcdt(1), 2, 0.1)
+    with pytest.raises(TypeError, match="attribute E"):
+        train_ensemble(Bad(), dcdt(1), 2, 0.1)
+
+
+def test_flow_under_a_constant_input_is_a_shifted_bias():
+    model = RateRNN([3], n_units=8, n_inputs=1, readout="units", init="working_memory", dtype=torch.float64)
+    x = torch.randn(5, 8, dtype=torch.float64)
+    W, b, w_in = model.W[0].detach(), model.b[0].detach(), model.W_in[0, 0].detach()
+    torch.testing.assert_close(model.flow(0)(x), -x + torch.tanh(x @ W + b))
+    torch.testing.assert_close(model.flow(0, 0.7)(x), -x + torch.tanh(x @ W + b + 0.7 * w_in))
+    # a fixed point of the flow under input u is a fixed point of the network driven by u
+    from dynamics import fixed_points
+    pts = fixed_points.find_slow_points(model.flow(0, 0.7), x, {"n_iters": 2000, "newton_steps": 20})
+    fp = pts.x[[k in fixed_points.FIXED_KINDS for k in pts.kind]][0]
+    torch.testing.assert_close(torch.tanh(fp @ W + b + 0.7 * w_in), fp, atol=1e-9, rtol=0)
+    with pytest.raises(ValueError, match="no input"):
+        RateRNN([0], n_units=4).flow(0, 1.0)
