@@ -22,15 +22,22 @@ full rank (Figs 5, 7)  rank=None, inputs, init "working_memory"        f(x W_out
 =====================  ==============================================  ===================
 
 with f = tanh (DCDT) or sigmoid (DMTS). Initialisations, per member from its own seed, drawn in
-float32 (``"delayed_activation"`` members reproduce the authors' initial weights for the same
-seed, since their scripts call ``torch.manual_seed(seed)`` right before building the network;
-``"working_memory"`` members follow the authors' distributions):
+float32 in the authors' order, so a member's initial weights equal those of the authors' script
+for the same seed (their scripts call ``torch.manual_seed(seed)`` right before building the
+network; a fresh ``torch.Generator`` seeded alike gives the same stream):
 
 * ``"delayed_activation"``: rank one draws m then n ~ N(0, 1/N) (``RankOneRNN``); rank K draws
   U then V ~ N(0, 1/N) (``RankKRNN``); full W ~ N(0, 1/N); b = 0; W_out, b_out ~ N(0, 1/N).
-* ``"working_memory"``: W_in Xavier-uniform; b ~ N(0, input_bias_std²), or nn.Linear's default
-  U(±1/√I) when ``input_bias_std`` is None; U ~ N(0, 1/N), V ~ N(0, 1) (``S_l``, ``S_r``);
-  full W Xavier-uniform; W_out Xavier-uniform, b_out U(±1/√fan_in).
+* ``"working_memory"`` (the authors' ``RNN`` class): ``nn.Linear(I, N)`` for W_in (Kaiming
+  weight, bias U(±1/√I)); then full rank: ``randn(N, N)`` for W_rec; low rank: ``randn`` for
+  S_l ``[N, K]`` and S_r ``[K, N]`` redrawn at once as N(0, 1/N) and N(0, 1) (Fig 4's class);
+  then ``nn.Linear(fan_in, O)`` for W_out (Kaiming weight, bias U(±1/√fan_in)); then Xavier-
+  uniform W_in weight, (full rank) Xavier-uniform W_rec, Xavier-uniform W_out weight; finally
+  b ~ N(0, input_bias_std²) when that is set (Fig 4), else b keeps nn.Linear's U(±1/√I).
+
+What is not reproduced: the authors draw the initial state and the per-step noise from torch's
+global generator after the weights (one ``randn(B, N)`` per step); here they come from the global
+generator as seeded by the run, the noise of a forward pass in one draw.
 
 The initial state is x₀ = ``init_state_value`` + tanh(``init_state_std`` · ξ), ξ ~ N(0, I), drawn
 anew at every forward pass (authors: −0.3·𝟙 for delayed activation, tanh(N(0, σ₀²)) otherwise).
@@ -50,13 +57,33 @@ READOUTS = ("confidence", "latent", "units")
 INITS = ("delayed_activation", "working_memory")
 
 
-def _xavier(g: torch.Generator, fan_in: int, fan_out: int) -> torch.Tensor:
-    bound = math.sqrt(6.0 / (fan_in + fan_out))
-    return (torch.rand(fan_in, fan_out, generator=g) * 2 - 1) * bound
+def _linear(g: torch.Generator, fan_in: int, fan_out: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``nn.Linear(fan_in, fan_out)``'s draws: weight ``[out, in]`` Kaiming-uniform, bias U(±1/√fan_in)."""
+    weight = nn.init.kaiming_uniform_(torch.empty(fan_out, fan_in), a=math.sqrt(5), generator=g)
+    bound = 1.0 / math.sqrt(fan_in)
+    return weight, torch.empty(fan_out).uniform_(-bound, bound, generator=g)
 
 
-def _uniform(g: torch.Generator, shape: tuple[int, ...], bound: float) -> torch.Tensor:
-    return (torch.rand(*shape, generator=g) * 2 - 1) * bound
+def _authors_working_memory(g: torch.Generator, N: int, I: int, O: int, K: int | None, readout: str,
+                            input_bias_std: float | None) -> dict[str, torch.Tensor]:
+    """One member's weights drawn in the order of the authors' ``RNN.__init__`` (module docstring)."""
+    if I < 1 or readout == "confidence":
+        raise ValueError("init 'working_memory' needs inputs (n_inputs >= 1) and a linear readout ('latent' or 'units')")
+    w_in, b = _linear(g, I, N)
+    p: dict[str, torch.Tensor] = {}
+    if K is None:
+        p["W"] = torch.randn(N, N, generator=g)
+    else:
+        U, V = torch.randn(N, K, generator=g), torch.randn(K, N, generator=g)
+        p["U"], p["V"] = U.normal_(0.0, 1.0 / math.sqrt(N), generator=g), V.normal_(0.0, 1.0, generator=g)
+    fan_in = K if (readout == "latent" and K is not None) else N
+    w_out, p["b_out"] = _linear(g, fan_in, O)
+    p["W_in"] = nn.init.xavier_uniform_(w_in, generator=g).T.contiguous()           # x-row convention: [I, N]
+    if K is None:
+        nn.init.xavier_uniform_(p["W"], generator=g)
+    p["W_out"] = nn.init.xavier_uniform_(w_out, generator=g).T.contiguous()         # [fan_in, O]
+    p["b"] = b.normal_(0.0, input_bias_std, generator=g) if input_bias_std is not None else b
+    return p
 
 
 class RateRNN(nn.Module):
@@ -138,17 +165,13 @@ class RateRNN(nn.Module):
         g = torch.Generator().manual_seed(seed)
         N, I, O = self.N, self.n_inputs, self.n_outputs
         p: dict[str, torch.Tensor] = {}
-        if I > 0:
-            p["W_in"] = _xavier(g, I, N)
         if init == "working_memory":
-            p["b"] = (torch.randn(N, generator=g) * input_bias_std if input_bias_std is not None
-                      else _uniform(g, (N,), 1.0 / math.sqrt(max(I, 1))))
-            if K is None:
-                p["W"] = _xavier(g, N, N)
-            else:
-                p["U"] = torch.randn(N, K, generator=g) / math.sqrt(N)
-                p["V"] = torch.randn(K, N, generator=g)
+            p.update(_authors_working_memory(g, N, I, O, K, self.readout_kind, input_bias_std))
+            if self.readout_kind == "latent" and K != k_max:
+                p["W_out"] = torch.cat([p["W_out"], torch.zeros(k_max - K, O)])
         else:
+            if I > 0:
+                p["W_in"] = nn.init.xavier_uniform_(torch.empty(N, I), generator=g).T.contiguous()
             if K is None:
                 p["W"] = torch.randn(N, N, generator=g) / math.sqrt(N)
             elif self.readout_kind == "confidence":   # RankOneRNN: m (= V) first, then n (= U)
@@ -158,16 +181,12 @@ class RateRNN(nn.Module):
                 p["U"] = torch.randn(N, K, generator=g) / math.sqrt(N)
                 p["V"] = torch.randn(K, N, generator=g) / math.sqrt(N)
             p["b"] = torch.zeros(N)
-        if self.readout_kind in ("latent", "units"):
-            fan_in = K if self.readout_kind == "latent" else N
-            if init == "working_memory":
-                p["W_out"] = _xavier(g, fan_in, O)
-                p["b_out"] = _uniform(g, (O,), 1.0 / math.sqrt(fan_in))
-            else:
+            if self.readout_kind in ("latent", "units"):
+                fan_in = K if self.readout_kind == "latent" else N
                 p["W_out"] = torch.randn(fan_in, O, generator=g) / math.sqrt(N)
                 p["b_out"] = torch.randn(O, generator=g) / math.sqrt(N)
-            if self.readout_kind == "latent" and K != k_max:
-                p["W_out"] = torch.cat([p["W_out"], torch.zeros(k_max - K, O)])
+                if self.readout_kind == "latent" and K != k_max:
+                    p["W_out"] = torch.cat([p["W_out"], torch.zeros(k_max - K, O)])
         if K is not None and K != k_max:
             p["U"] = torch.cat([p["U"], torch.zeros(N, k_max - K)], dim=1)
             p["V"] = torch.cat([p["V"], torch.zeros(k_max - K, N)], dim=0)

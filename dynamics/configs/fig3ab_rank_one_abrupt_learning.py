@@ -18,12 +18,17 @@ kappa_range = [-15.0, 15.0]
 n_kappa = 1000
 record_every = 1
 snapshot_epochs = []      # [] = epoch 0, just before the drop, last epoch
-drop_fraction = 0.1      # "learned": loss below 10% of its initial value
-onset_fraction = 0.5     # onset of the drop: loss below 50% (the fixed point crosses the threshold)
+plateau_epoch = 0        # the plateau loss is the loss at this epoch (the loss is flat from the start)
+onset_fraction = 0.9     # onset: loss below 90% of the plateau (it leaves the plateau)
+drop_fraction = 0.1      # "learned": loss below 10% of the plateau
+ghost_distance = 1.0     # ghost speed ceiling = ghost_distance / (α · delay) = 0.1 (κ units per unit time)
 destabilisation_panel = False
 plot_kappa_range = [-9.0, 9.0]
 dtype = "float32"
 cpu_threads = 1
 checkpoint_every = 0
 log_every = 100
+# Medium: the authors' lr 0.003 for their seed 40 and three more, as one batch (seed 40 leaves the
+# plateau at epoch ~33.6k).
+medium = dict(seeds=[40, 24, 1, 5], lr=0.003, epochs=36000)
 paper = dict(seeds=[40], lr=0.003, epochs=500000, record_every=100, checkpoint_every=50000, log_every=1000)

@@ -16,8 +16,10 @@ kappa_range = [-15.0, 15.0]
 n_kappa = 1000
 record_every = 1
 snapshot_epochs = []
-drop_fraction = 0.1      # "learned": loss below 10% of its initial value
-onset_fraction = 0.5     # onset of the drop: loss below 50% (the fixed point crosses the threshold)
+plateau_epoch = 0        # the plateau loss is the loss at this epoch
+onset_fraction = 0.9     # onset: loss below 90% of the plateau (it leaves the plateau)
+drop_fraction = 0.1      # "learned": loss below 10% of the plateau
+ghost_distance = 1.0     # ghost speed ceiling = ghost_distance / (α · delay)
 destabilisation_panel = True
 plot_kappa_range = [-9.0, 9.0]
 dtype = "float32"

@@ -3,11 +3,11 @@
 # no noise, tanh readout of κ = r S_l, MSE over all steps, SGD lr 1e-3, 100k epochs, 500 trials
 # per condition, cue 10 ms, delay 50 ms, reaction 50 ms (Δt = 5 ms); flow maps at epochs
 # 0/4k/8k/20k/99k on [-7.5, 7.5]² (400² grid) and close-ups on [-1, 1]².
-# Quick: 10 trials per condition, 4000 epochs and seed 2, which leaves the plateau within that
-# budget at lr 1e-3 (of seeds 0-3, seeds 1 and 2 learn within 4000 epochs); epochs drawn where
+# Quick: 10 trials per condition, 4000 epochs and seed 3, which learns within that budget at
+# lr 1e-3 (of seeds 0-3 only seed 3 reaches 20% of its plateau, at epoch ~1.5k); epochs drawn where
 # the loss falls to 90/50/20% of its plateau.
 experiment = "low_rank_flow"
-seed = 2
+seed = 3
 task = "dcdt"
 stimulus_ms = 10.0
 delay_ms = 50.0
@@ -38,5 +38,8 @@ dtype = "float32"
 cpu_threads = 1
 checkpoint_every = 0
 log_every = 100
+# Medium: the paper's lr and task with four seeds as one batch (10 trials per condition instead of 500):
+# the ghost-onset table (tables/ghost_onset.md) for each seed.
+medium = dict(seeds=[0, 1, 2, 3], epochs=10000, record_every=20, timeline_max_epochs=60)
 paper = dict(seed=0, trials_per_condition=500, epochs=100000, record_every=1000, n_grid=400,
              snapshot_epochs=[0, 4000, 8000, 20000, 99000], checkpoint_every=10000)

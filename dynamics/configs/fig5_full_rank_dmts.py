@@ -1,9 +1,12 @@
 # Fig 5 (DMTS): full-rank RNN on delayed match-to-sample (authors' Figure5/code/run_dmts_fullrank.py):
 # stimuli 10 ms, delay 150 ms, reaction 50 ms, sigmoid readout, noise σ = 1e-2, r0 = tanh(N(0, 0.1²)),
-# one trial per condition, SGD lr 1e-2, 100,001 epochs, slow points at epochs 100/1000/50000/100000
-# (the authors' seed for this run is not in their script; seed 0 here).
-# Quick: SGD lr 0.1 and seed 4, which leaves the plateau after ~1.6k epochs (of seeds 0-5 at
-# lr 0.1 for 3000 epochs only seed 4 did; at lr 1e-2 none did within 3000 epochs).
+# one trial per condition, SGD lr 1e-2, 100,001 epochs, slow points at epochs 100/1000/50000/100000,
+# seed 3 (their script calls seed_everything(seed=3) right before building the network, so the
+# initial weights here equal theirs; their initial states and noise are drawn from the same stream
+# after the weights, which is not reproduced).
+# Quick: SGD lr 0.1 and seed 4, which leaves the plateau at epoch ~4.1k and is learned 30 epochs
+# later (of seeds 3, 4, 0, 1 at lr 0.1, seeds 4 and 0 drop abruptly at ~4.1k and ~4.4k; 3 and 1
+# descend slowly and reach 20% at ~5k and ~6.4k).
 experiment = "full_rank_slow_points"
 seed = 4
 task = "dmts"
@@ -19,7 +22,7 @@ init_state_std = 0.1
 input_bias_std = None
 optimizer = "sgd"
 lr = 0.1
-epochs = 2500
+epochs = 5000
 record_every = 5
 snapshot_epochs = []
 plateau_epoch = 50
@@ -33,7 +36,9 @@ dtype = "float32"
 cpu_threads = 1
 checkpoint_every = 0
 log_every = 100
-paper = dict(seed=0, lr=1e-2, epochs=100001, record_every=100, snapshot_epochs=[100, 1000, 50000, 100000],
+# Medium: the paper's lr 1e-2 for the authors' seed 3 and three more as one batch.
+medium = dict(seeds=[3, 4, 0, 1], lr=1e-2, epochs=60000, record_every=50)
+paper = dict(seed=3, lr=1e-2, epochs=100001, record_every=100, snapshot_epochs=[100, 1000, 50000, 100000],
              checkpoint_every=10000,
              finder=dict(n_iters=5000, lr=1e-2, lr_decay=1.0, newton_steps=3, newton_damping=1e-4,
                          tol_unique=0.05, outlier_distance=5.0, tol_fixed=1e-10, tol_q=1e-14))

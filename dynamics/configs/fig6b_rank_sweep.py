@@ -21,6 +21,7 @@ dtype = "float32"
 cpu_threads = 1
 checkpoint_every = 0
 log_every = 100
-history_stride = 1
+history_stride = 1        # loss recorded every that many epochs (streamed to checkpoints/rank_sweep_history/)
+history_chunk = 100       # recorded rows held in memory between writes
 paper = dict(log10_lr_range=[-3.0, 0.0], n_lrs=10, learned_fraction=0.01, n_seeds=10, epochs=500000, checkpoint_every=25000,
              log_every=1000, history_stride=100)

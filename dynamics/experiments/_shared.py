@@ -110,6 +110,30 @@ def drop_epochs(loss: np.ndarray, reference_epoch: int, fractions: tuple[float, 
     return out
 
 
+def onset_and_learned(loss: np.ndarray, plateau_epoch: int, onset_fraction: float = 0.9,
+                      learned_fraction: float = 0.2, window: int = 10) -> tuple[int, int]:
+    """When the loss leaves its plateau for good, and when it is learned (−1: never).
+
+    The plateau level P is the median loss over ``window`` epochs from ``plateau_epoch``.
+    **Learned**: the first epoch with loss < ``learned_fraction`` · P. **Onset**: the epoch after
+    the last one (from ``plateau_epoch``, before "learned") whose loss is ≥ ``onset_fraction`` · P,
+    so a noisy plateau that dips below the line and comes back does not count; −1 when the loss
+    ends above it.
+
+    Args:
+        loss: ``[epochs]``.
+    """
+    loss = np.asarray(loss, dtype=float)
+    plateau = float(np.median(loss[plateau_epoch:plateau_epoch + window]))
+    below = np.nonzero(loss[plateau_epoch:] < learned_fraction * plateau)[0]
+    learned = int(below[0] + plateau_epoch) if below.size else -1
+    end = learned if learned >= 0 else len(loss)
+    if learned < 0 and loss[-1] >= onset_fraction * plateau:
+        return -1, -1
+    above = np.nonzero(loss[plateau_epoch:end] >= onset_fraction * plateau)[0]
+    return (int(above[-1] + 1 + plateau_epoch) if above.size else plateau_epoch), learned
+
+
 def train_and_pick_epochs(cfg, model: RateRNN, task, run: RunLogger, desc: str, resume: bool):
     """Train a working-memory ensemble (one member per seed), keeping its weights at every
     ``record_every``-th epoch (plus the last and ``snapshot_epochs``), and choose the epochs to show
@@ -340,17 +364,17 @@ def timeline_over_training(cfg, model: RateRNN, snapshots: dict[int, dict], reco
             "first ghost anywhere": anywhere["first ghost"], "ghost anywhere before": anywhere["ghost before"]}
 
 
-ONSET_TITLE = ("{family} RNN on {task}: does a ghost precede the onset? onset: loss < 90% of the plateau, "
-               "learned: < 20%; ghost: within ghost_radius of the trajectories, speed ≤ {speed:.3g}")
+ONSET_TITLE = ("{family} RNN on {task}: does a ghost precede the onset? onset: the loss leaves 90% of its plateau "
+               "for good, learned: < 20%; ghost: within ghost_radius of the trajectories, speed ≤ {speed:.3g}")
 
 
 def ghost_onset_per_seed(cfg, model: RateRNN, rec, recorded: list[int], inputs: torch.Tensor, n_steps: int,
                          analyse, seeds: list[int]) -> tuple[list[dict], list[dict]]:
     """The ghost timeline and the ``ghost_onset_report`` of every member (one per seed).
 
-    The onset is the first epoch with loss below 90% of the plateau (the loss at ``plateau_epoch``),
-    "learned" the first below 20%; the ghost is the slowest one within ``ghost_radius`` of the
-    trajectories (``timeline_over_training``, same arguments).
+    Onset and "learned" are ``onset_and_learned`` (90% and 20% of the plateau from ``plateau_epoch``);
+    the ghost is the slowest one within ``ghost_radius`` of the trajectories (``timeline_over_training``,
+    same arguments; it covers [0, the first epoch at 20% of the loss at ``plateau_epoch``]).
     Returns:
         ``(timelines, rows)``: one timeline dict and one table row (``seed`` + the report) per seed.
     """
@@ -359,8 +383,9 @@ def ghost_onset_per_seed(cfg, model: RateRNN, rec, recorded: list[int], inputs: 
         levels = drop_epochs(rec.loss[:, e], cfg.plateau_epoch, (0.9, 0.5, 0.2))
         tl = timeline_over_training(cfg, model, rec.snapshots, recorded, levels, inputs, n_steps, analyse, member=e)
         timelines.append(tl)
+        onset, learned = onset_and_learned(rec.loss[:, e], cfg.plateau_epoch)
         rows.append({"seed": seed, **ghost_onset_report(tl["epochs"], tl["n_fixed_points"], tl["ghost_speed_near_path"],
-                                                        tl["min_speed_near_path"], levels[0], levels[2])})
+                                                        tl["min_speed_near_path"], onset, learned)})
     return timelines, rows
 
 

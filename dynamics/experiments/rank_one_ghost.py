@@ -7,10 +7,10 @@ slowest speed minimum without a zero crossing on the trajectory's path; that min
 when its speed is below the ceiling ``ghost_distance`` / (α T) (``fixed_points.ghost_speed_ceiling``:
 slower than that, it holds the trajectory for the task's delay).
 
-Per seed the summary reports the **onset** (the first epoch whose loss is below ``onset_fraction``
-of the plateau loss, the loss at ``plateau_epoch``: the loss leaves its plateau), the epoch it is
-**learned** (below ``drop_fraction`` of the plateau), the first ghost on the path and its speed,
-and whether a ghost appears before the onset. Figures:
+Per seed the summary reports the **onset** (the epoch the loss leaves ``onset_fraction`` of its
+plateau for good, ``_shared.onset_and_learned``), the epoch it is **learned** (below
+``drop_fraction`` of the plateau), the first ghost on the path and its speed, and whether a ghost
+appears before the onset. Figures:
 
 (a) loss and gradient norm (normalised, log) over training, with the ghost and drop epochs;
     (several seeds train together as one batch; the first is plotted, all are tabulated)
@@ -33,7 +33,7 @@ from ..plotting import colors, figure, mark_epochs
 from ..tasks import delayed_activation
 from ..training import train_ensemble
 from . import require, require_positive
-from ._shared import (RNN_DEFAULTS, check_rnn, checkpoints, device_dtype, drop_epochs, ghost_onset_report,
+from ._shared import (RNN_DEFAULTS, check_rnn, checkpoints, device_dtype, ghost_onset_report, onset_and_learned,
                       rank_one_flow_metrics, rank_one_vectors)
 
 DEFAULTS = {
@@ -51,9 +51,9 @@ DEFAULTS = {
     "n_kappa": 1000,
     "record_every": 1,              # keep the weights every that many epochs (for κ̇ curves)
     "snapshot_epochs": [],          # κ̇ curves to draw; [] = first epoch, just before the drop, last
-    "plateau_epoch": 0,             # the plateau loss is the loss at this epoch
-    "onset_fraction": 0.9,          # onset: first epoch with loss < fraction × plateau loss (it leaves the plateau)
-    "drop_fraction": 0.1,           # learned: first epoch with loss < fraction × plateau loss
+    "plateau_epoch": 0,             # the plateau loss is the median loss over 10 epochs from this one
+    "onset_fraction": 0.9,          # onset: the loss leaves fraction × plateau for good
+    "drop_fraction": 0.1,           # learned: first epoch with loss < fraction × plateau
     "ghost_distance": 1.0,          # κ distance a ghost must hold the trajectory over (the threshold is κ = 1);
                                     # ghost speed ceiling = ghost_distance / (α · delay)
     "destabilisation_panel": False, # panel (d): κ̇ around the largest loss jump after learning
@@ -95,7 +95,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     n_fp_all = rec.metrics["n_fixed_points"]
     per_seed = []
     for e, seed in enumerate(cfg.seeds):
-        onset, learned = drop_epochs(rec.loss[:, e], cfg.plateau_epoch, (cfg.onset_fraction, cfg.drop_fraction))
+        onset, learned = onset_and_learned(rec.loss[:, e], cfg.plateau_epoch, cfg.onset_fraction, cfg.drop_fraction)
         report = ghost_onset_report(np.arange(cfg.epochs), n_fp_all[:, e], rec.metrics["ghost_speed"][:, e],
                                     rec.metrics["min_speed"][:, e], onset, learned)
         per_seed.append({"seed": seed, **report, "final loss": float(rec.loss[-1, e])})

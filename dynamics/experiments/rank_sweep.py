@@ -35,6 +35,7 @@ DEFAULTS = {
     "curves_lr": 0.1,
     "history_stride": 1,          # record the loss every that many epochs (and the last); the history streams
                                   # to disk, so memory stays bounded (paper scale: 100 → 5000 rows × 900 runs)
+    "history_chunk": 100,         # recorded rows held in memory between writes to disk
 }
 
 
@@ -42,7 +43,8 @@ def check(cfg) -> None:
     check_rnn(cfg)
     require_positive(cfg, "ranks", "n_lrs", "n_seeds", "epochs", "n_units", "delay", "learned_fraction", "curves_lr")
     require(cfg, "ranks", max(cfg.ranks) <= cfg.n_units, "ranks must not exceed n_units")
-    require(cfg, "history_stride", isinstance(cfg.history_stride, int) and cfg.history_stride >= 1, "an int >= 1")
+    for key in ("history_stride", "history_chunk"):
+        require(cfg, key, isinstance(cfg[key], int) and cfg[key] >= 1, "an int >= 1")
     require(cfg, "log10_lr_range", len(cfg.log10_lr_range) == 2 and cfg.log10_lr_range[0] <= cfg.log10_lr_range[1],
             "needs [low, high]")
 
@@ -57,7 +59,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     rec = train_ensemble(model, delayed_activation(cfg.delay), cfg.epochs, [lrs[i] for _, i, _ in members],
                          logger=run, log_every=cfg.log_every, desc="rank_sweep",
                          checkpoints=checkpoints(run, "rank_sweep"), checkpoint_every=cfg.checkpoint_every,
-                         resume=resume, history_stride=cfg.history_stride)
+                         resume=resume, history_stride=cfg.history_stride, history_chunk=cfg.history_chunk)
     shape = (len(rec.epochs), len(cfg.ranks), cfg.n_lrs, cfg.n_seeds)
     loss = rec.loss.reshape(shape)
     ratio = loss[-1] / loss[0]

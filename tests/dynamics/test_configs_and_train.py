@@ -1,8 +1,12 @@
 """Every figure config loads at both scales; bad keys and values fail early; train.py runs."""
 import argparse
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from common.config import ConfigKeyError, add_config_arguments
@@ -138,3 +142,51 @@ def test_train_resume_continues_a_checkpointed_run(tmp_path):
     longer = train.main([str(path), "epochs=60", *common, "--resume", "--work-dir", str(tmp_path)])
     assert len(longer["loss"][0]) == 60
     assert longer["loss"][0][:40] == first["loss"][0]
+
+
+def test_a_registered_task_runs_in_the_working_memory_experiments(tmp_path, monkeypatch):
+    from dynamics import tasks
+    from dynamics.experiments._shared import task_from_cfg
+    long_dmts = lambda cfg: tasks.dmts(cfg.trials_per_condition, cfg.stimulus_ms, 2 * cfg.delay_ms, cfg.reaction_ms,
+                                       cfg.dt_ms)
+    monkeypatch.setitem(tasks.TASKS, "dmts_long_delay", long_dmts)
+    path = CONFIGS[[c.stem for c in CONFIGS].index("fig5_full_rank_dmts")]
+    cfg, _ = load_experiment_config(_args([path, "task=dmts_long_delay"]))
+    assert task_from_cfg(cfg).n_steps == tasks.dmts(1, cfg.stimulus_ms, 2 * cfg.delay_ms, cfg.reaction_ms).n_steps
+    with pytest.raises(ValueError, match="register_task"):
+        load_experiment_config(_args([path, "task=dnms"]))
+    with pytest.raises(ValueError, match="already"):
+        tasks.register_task("dcdt", long_dmts)
+
+
+def test_your_own_rnn_example_trains_and_finds_true_fixed_points():
+    from dynamics import example_own_rnn, fixed_points
+    out = example_own_rnn.main(["--epochs", "60", "--members", "3"])
+    assert out["loss"][-1].min() < 0.5 * out["loss"][0].min()                 # the best rate learns
+    pts = out["points"]
+    fixed = pts.is_fixed
+    assert fixed.any() and set(pts.kind) <= {*fixed_points.FIXED_KINDS, "ghost", "not slow", "non-minimum"}
+    assert bool((pts.speed[fixed] <= 1e-2 * pts.scale).all())       # labelled fixed: G(h) = h up to the tolerance
+
+
+@pytest.mark.slow
+def test_rank_sweep_at_paper_scale_streams_its_history_in_bounded_memory(tmp_path):
+    # 900 runs × 500k epochs: the history would be 4 × 500k × 900 float64 = 14 GB in memory. Run the
+    # paper-scale config until its first history chunk (2 rows) is on disk, then read the peak RSS.
+    proc = subprocess.Popen([sys.executable, "-m", "dynamics.train", str(CONFIGS[[c.stem for c in CONFIGS].index(
+        "fig6b_rank_sweep")]), "scale=paper", "history_stride=1", "history_chunk=2", "--work-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    loss = tmp_path / "checkpoints" / "rank_sweep_history" / "loss.npy"
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None:
+            if loss.exists() and np.load(loss, mmap_mode="r")[1].any():
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.stderr.read()
+        peak_kb = int(next(line for line in open(f"/proc/{proc.pid}/status") if line.startswith("VmHWM")).split()[1])
+    finally:
+        proc.kill()
+    written = np.load(loss, mmap_mode="r")
+    assert written.shape == (500000, 900) and np.isfinite(written[:2]).all() and written[:2].min() > 0
+    assert peak_kb < 2 * 1024 ** 2

@@ -106,3 +106,17 @@ def test_newton_refine_leaves_a_region_of_negative_curvature():
     assert slow.kind == ["ghost"]
     assert float(pts.speed[0]) == pytest.approx(0.5, rel=1e-9)
     assert math.remainder(float(pts.x[0, 0]) + math.pi / 2, 2 * math.pi) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_onset_is_when_the_loss_leaves_its_plateau_for_good():
+    from dynamics.experiments._shared import onset_and_learned
+    rng = np.random.default_rng(0)
+    loss = np.r_[np.full(40, 1.5), 1.0 + 0.08 * rng.standard_normal(200), np.linspace(1.0, 0.05, 30), np.full(50, 0.05)]
+    loss[100] = 0.85                                    # a dip below 90% of the plateau that comes back
+    onset, learned = onset_and_learned(loss, plateau_epoch=40)
+    plateau = np.median(loss[40:50])
+    assert learned == int(np.argmax(loss < 0.2 * plateau))
+    assert onset > 100 and loss[onset - 1] >= 0.9 * plateau and np.all(loss[onset:learned] < 0.9 * plateau)
+    assert onset_and_learned(np.full(50, 2.0), 0) == (-1, -1)                  # never leaves the plateau
+    partial = np.r_[np.full(20, 1.0), np.full(20, 0.5)]                           # leaves it, never learned
+    assert onset_and_learned(partial, 0) == (20, -1)

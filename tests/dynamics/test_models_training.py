@@ -52,6 +52,40 @@ def test_member_initialisation_reproduces_the_authors_rank_one_draw():
     torch.testing.assert_close(model.U[0, :, 0], n)
 
 
+def _authors_rnn_weights(seed, N, K, input_bias_std):
+    """The authors' working-memory ``RNN.__init__`` re-stated from their scripts (Figure4/code/*/run_dcdt.py
+    for K = 2, Figure5/code/run_dcdt_fullrank.py for full rank), on torch's global generator."""
+    torch.manual_seed(seed)
+    W_in = torch.nn.Linear(1, N)
+    if K is None:
+        W_rec = torch.nn.Parameter(torch.randn(N, N))
+    else:
+        S_l, S_r = torch.nn.Parameter(torch.randn(N, K)), torch.nn.Parameter(torch.randn(K, N))
+        torch.nn.init.normal_(S_l, mean=0.0, std=1.0 / np.sqrt(N))
+        torch.nn.init.normal_(S_r, mean=0.0, std=1.0)
+    W_out = torch.nn.Linear(N if K is None else K, 1)
+    torch.nn.init.xavier_uniform_(W_in.weight)
+    if K is None:
+        torch.nn.init.xavier_uniform_(W_rec)
+    torch.nn.init.xavier_uniform_(W_out.weight)
+    if input_bias_std is not None:
+        torch.nn.init.normal_(W_in.bias, mean=0.0, std=input_bias_std)
+    rec = {"W": W_rec} if K is None else {"U": S_l, "V": S_r}
+    return {"W_in": W_in.weight.T, "b": W_in.bias, "W_out": W_out.weight.T, "b_out": W_out.bias, **rec}
+
+
+@pytest.mark.parametrize("rank, input_bias_std, readout", [(None, None, "units"), (2, 0.1, "latent")],
+                         ids=["full_rank_fig5", "rank_two_fig4"])
+def test_working_memory_initialisation_reproduces_the_authors_draw(rank, input_bias_std, readout):
+    for seed in (0, 3):
+        expected = _authors_rnn_weights(seed, 100, rank, input_bias_std)
+        model = RateRNN([7, seed], rank=rank, n_inputs=1, readout=readout, init="working_memory",
+                        input_bias_std=input_bias_std)
+        assert set(expected) == {n for n, _ in model.named_parameters()}
+        for name, value in expected.items():
+            torch.testing.assert_close(getattr(model, name)[1], value.detach(), rtol=0, atol=0, msg=name)
+
+
 def test_learning_signal_on_dcdt():
     # full-rank DCDT with the authors' Fig 5 settings (SGD 1e-2) learns within a few hundred epochs
     torch.manual_seed(0)
