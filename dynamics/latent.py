@@ -81,8 +81,7 @@ def zero_crossings(values: np.ndarray) -> np.ndarray:
     return np.count_nonzero(positive[..., 1:] != positive[..., :-1], axis=-1)
 
 
-def speed_minima_1d(grid: np.ndarray, flow_values: np.ndarray, tol: float = 0.0,
-                    max_speed: float = float("inf")) -> list[dict]:
+def speed_minima_1d(grid: np.ndarray, flow_values: np.ndarray, max_speed: float, tol: float = 0.0) -> list[dict]:
     """Interior local minima of the speed |F| on a 1-D grid.
 
     A minimum whose neighbours have F of the same sign and whose speed lies in (``tol``,

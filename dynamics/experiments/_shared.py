@@ -124,6 +124,7 @@ def onset_and_learned(loss: np.ndarray, plateau_epoch: int, onset_fraction: floa
         loss: ``[epochs]``.
     """
     loss = np.asarray(loss, dtype=float)
+    plateau_epoch = min(plateau_epoch, len(loss) - 1)          # a run shorter than its plateau epoch
     plateau = float(np.median(loss[plateau_epoch:plateau_epoch + window]))
     below = np.nonzero(loss[plateau_epoch:] < learned_fraction * plateau)[0]
     learned = int(below[0] + plateau_epoch) if below.size else -1

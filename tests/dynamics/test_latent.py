@@ -45,11 +45,11 @@ def test_zero_crossings_and_speed_minima_on_a_known_flow():
     grid = np.linspace(-3, 3, 601)
     flow = (grid ** 2 - 1) * (grid - 2.0025) ** 2                      # zeros at ±1 (crossing), 2.0025 (touch)
     assert int(latent.zero_crossings(flow)) == 2
-    ghost_flow = grid ** 2 + 0.3                                         # a ghost at 0
-    mins = latent.speed_minima_1d(grid, ghost_flow)
-    assert len(mins) == 1 and mins[0]["ghost"] and abs(mins[0]["kappa"]) < 1e-9
-    assert abs(mins[0]["speed"] - 0.3) < 1e-12
-    fp = latent.speed_minima_1d(grid, grid ** 2 - 0.3)
+    for r, ceiling, ghost in ((0.03, 0.1, True), (0.3, 0.1, False), (0.3, 1.0, True)):
+        mins = latent.speed_minima_1d(grid, grid ** 2 + r, max_speed=ceiling)   # one speed minimum, at 0
+        assert len(mins) == 1 and mins[0]["ghost"] == ghost and abs(mins[0]["kappa"]) < 1e-9
+        assert abs(mins[0]["speed"] - r) < 1e-12                              # a ghost only below the ceiling
+    fp = latent.speed_minima_1d(grid, grid ** 2 - 0.3, max_speed=0.1)
     assert [m["ghost"] for m in fp] == [False, False]
 
 
