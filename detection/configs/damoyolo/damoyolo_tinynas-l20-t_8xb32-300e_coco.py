@@ -126,7 +126,9 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=train_batch_size_per_gpu,
     num_workers=train_num_workers,
-    dataset=dict(pipeline=train_pipeline))
+    # Official: the training set keeps the images without boxes (damo/dataset/datasets/coco.py
+    # filters none); they contribute background-only targets. mmdet's default drops them.
+    dataset=dict(pipeline=train_pipeline, filter_cfg=dict(filter_empty_gt=False, min_size=1)))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
@@ -162,6 +164,10 @@ train_cfg = dict(
     dynamic_intervals=[(max_epochs - num_last_epochs, 1)])
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+
+# Official: the trainer converts the whole model to SyncBatchNorm (damo/apis/detector_trainer.py);
+# MMEngine does the same when the run is distributed (torchrun); single-process runs keep BN.
+sync_bn = 'torch'
 
 # EMA: decay 0.9998 * (1 - exp(-iter / 2000)) as in the official trainer.
 custom_hooks = [
