@@ -38,13 +38,13 @@ DEFAULT_HPS = {
     "outlier_distance": None, # drop points farther than this from every reference state
     # ---- classification (see ``classify``)
     "tol_fixed": 1e-10,       # fixed point: q ≤ tol_fixed · scale²  (relative to the state scale) ...
-    "fixed_radius": 1e-2,     # ... or a zero of the linearised flow within fixed_radius · scale (|F| / σ_min(J)):
-                              # an unconverged fixed point, not a ghost
+    "fixed_radius": 1e-2,     # ... or a Newton step of at most fixed_radius · scale reaches a zero (the flow
+                              # drops tenfold there): an unconverged fixed point, not a ghost
     "state_scale": None,      # the state scale; None: RMS norm of the reference states (1 if they are all 0)
     "alpha": 0.5,             # Δt/τ of the network's map x ← x + α F(x) (the paper's networks: 0.5)
     "stability": "discrete",  # "discrete": |1 + αλ| < 1 (the networks are maps); "continuous": Re λ < 0
     "ghost_speed_max": 0.1,   # speed ceiling of a ghost; set it from the task with ``ghost_speed_ceiling``
-    "marginal_tol": 0.05,     # a ghost's map has a multiplier μ = 1 + αλ with ||μ| − 1| ≤ this (continuous: α|Re λ|)
+    "marginal_tol": 0.05,     # a ghost's map has a multiplier μ = 1 + αλ with |μ − 1| = α|λ| ≤ this
 }
 STABILITY = ("discrete", "continuous")
 FIXED_KINDS = ("stable", "saddle", "unstable")
@@ -58,7 +58,7 @@ class SlowPoints:
         x: ``[P, D]`` locations.  q: ``[P]`` kinetic energy ½|F|².  speed: ``[P]`` |F|.
         jacobians: ``[P, D, D]`` dF/dx.  eigenvalues: ``[P, D]`` complex λ of dF/dx, by decreasing real part.
         multipliers: ``[P, D]`` complex μ = 1 + αλ, the eigenvalues of the map x ← x + αF(x).
-        fixed_distance: ``[P]`` |F| / σ_min(J), a bound on the distance to a zero of the linearised flow.
+        fixed_distance: ``[P]`` length of the Newton step to a zero (inf when it reaches none).
         marginal_gap: ``[P]`` how far the most nearly marginal direction is from marginal (``classify``).
         slow_speed: ``[P]`` speed of the flow along that direction (its component in the eigenbasis).
         kind: ``P`` labels from ``classify``: "stable" / "saddle" / "unstable" (fixed points), "ghost",
@@ -201,31 +201,35 @@ def state_scale(reference: torch.Tensor, hps: dict) -> float:
     return rms if rms > 0 else 1.0
 
 
-def linear_diagnostics(F: torch.Tensor, jac: torch.Tensor, alpha: float, stability: str) -> dict[str, torch.Tensor]:
+def linear_diagnostics(flow: Flow, x: torch.Tensor, F: torch.Tensor, jac: torch.Tensor,
+                       alpha: float) -> dict[str, torch.Tensor]:
     """What the linearisation says about each point.
 
     Args:
-        F: ``[P, D]`` flow.  jac: ``[P, D, D]`` dF/dx.
+        x: ``[P, D]`` points.  F: ``[P, D]`` flow there.  jac: ``[P, D, D]`` dF/dx.
     Returns:
         ``eigenvalues`` ``[P, D]`` (λ, decreasing real part), ``multipliers`` ``[P, D]`` (1 + αλ),
-        ``fixed_distance`` ``[P]`` (|F| / σ_min(J): a zero of the linearised flow lies at most this
-        far; inf when J is singular), ``marginal_gap`` ``[P]`` (discrete: min ||μ| − 1|;
-        continuous: min α|Re λ|) and ``slow_speed`` ``[P]`` (|c_s| for F = Σ c_i v_i in the
-        unit eigenvectors v_i of J, s the most nearly marginal direction).
+        ``fixed_distance`` ``[P]`` (the Newton step |J⁻¹F| when it reaches a zero, i.e. the flow at
+        x − J⁻¹F is below a tenth of |F|; inf otherwise, as near a ghost, where the linearisation's
+        zero does not exist), ``marginal_gap`` ``[P]`` (min over directions of |μ − 1| = α|λ|: a
+        saddle-node remnant has λ ≈ 0) and ``slow_speed`` ``[P]`` (|c_s| for F = Σ c_i v_i in the
+        unit eigenvectors v_i of J, s that direction).
     """
     eig, vec = torch.linalg.eig(jac)
     order = torch.argsort(eig.real, dim=1, descending=True)
     eig = torch.gather(eig, 1, order)
     vec = torch.gather(vec, 2, order.unsqueeze(1).expand_as(vec))
     mult = 1 + alpha * eig
-    gaps = (mult.abs() - 1).abs() if stability == "discrete" else alpha * eig.real.abs()
-    gap, slow = gaps.min(dim=1)
+    gap, slow = (alpha * eig.abs()).min(dim=1)
     coeff, info = torch.linalg.solve_ex(vec, F.to(vec.dtype).unsqueeze(-1))              # F in the eigenbasis
     slow_speed = coeff.squeeze(-1).gather(1, slow[:, None]).squeeze(1).abs()
     slow_speed = torch.where(info == 0, slow_speed, torch.full_like(slow_speed, float("inf")))   # defective J
-    sigma_min = torch.linalg.svdvals(jac)[:, -1]
     speed = F.norm(dim=-1)
-    fixed_distance = torch.where(sigma_min > 0, speed / sigma_min.clamp_min(torch.finfo(speed.dtype).tiny),
+    step, info_step = torch.linalg.solve_ex(jac, F.unsqueeze(-1))
+    step = step.squeeze(-1)
+    with torch.no_grad():
+        reached = flow(x - step).norm(dim=-1) <= 0.1 * speed if len(x) else speed > 0
+    fixed_distance = torch.where((info_step == 0) & reached & torch.isfinite(step).all(-1), step.norm(dim=-1),
                                  torch.full_like(speed, float("inf")))
     return {"eigenvalues": eig, "multipliers": mult, "fixed_distance": fixed_distance,
             "marginal_gap": gap, "slow_speed": slow_speed.to(speed.dtype)}
@@ -235,8 +239,8 @@ def classify(q: torch.Tensor, diag: dict[str, torch.Tensor], hess_pd: torch.Tens
              hps: dict) -> list[str]:
     """Label slow points by named criteria (tolerances from ``hps``, see ``DEFAULT_HPS``).
 
-    1. **Fixed point**: q ≤ ``tol_fixed`` · scale², or a zero of the linearised flow within
-       ``fixed_radius`` · scale (``fixed_distance``: an unconverged fixed point). Its stability
+    1. **Fixed point**: q ≤ ``tol_fixed`` · scale², or a Newton step of at most ``fixed_radius`` ·
+       scale reaches a zero (``fixed_distance``: an unconverged fixed point). Its stability
        comes from the discrete map's multipliers μ = 1 + αλ ("stable": all |μ| < 1, "unstable":
        all > 1, else "saddle"), or with ``stability="continuous"`` from the signs of Re λ.
     2. **Ghost**: a local minimum of q (positive-definite Hessian) that is not a fixed point, whose
@@ -310,7 +314,7 @@ def find_slow_points(flow: Flow, x0: torch.Tensor, hps: dict | None = None,
     jac = compute_jacobians(flow, x)
     with torch.no_grad():
         F = flow(x) if len(x) else x.clone()
-    diag = linear_diagnostics(F, jac, hps["alpha"], hps["stability"])
+    diag = linear_diagnostics(flow, x, F, jac, hps["alpha"])
     f1 = _single(flow)
     hess = vmap(hessian(lambda z: 0.5 * f1(z).pow(2).sum()))(x) if len(x) else x.new_zeros(0, 0, 0)
     hess_pd = torch.linalg.eigvalsh(hess).min(dim=-1).values > 0 if len(x) else torch.zeros(0, dtype=torch.bool)

@@ -86,6 +86,7 @@ class History:
         self.rows = len(self.epochs)
         self.chunk = self.rows if directory is None else min(chunk, self.rows)
         self.buffers: dict[str, torch.Tensor] = {}
+        self.resumed: set[str] = set()  # files written by the run this one resumes
         self.first_row = 0            # row index of buffers[·][0]
         self.filled = 0               # buffered rows
         if directory is not None:
@@ -103,7 +104,7 @@ class History:
     def _buffer(self, name: str) -> torch.Tensor:
         if name not in self.buffers:
             self.buffers[name] = torch.zeros(self.chunk, self.E, dtype=torch.float64, device=self.device)
-            if self.dir is not None and (self.first_row == 0 or not self._path(name).exists()):
+            if self.dir is not None and name not in self.resumed:
                 np.lib.format.open_memmap(self._path(name), mode="w+", dtype=np.float64,
                                           shape=(self.rows, self.E)).flush()
         return self.buffers[name]
@@ -132,10 +133,18 @@ class History:
         self.first_row += self.filled
         self.filled = 0
 
-    def start_at(self, epoch: int, names: Sequence[str]) -> None:
+    def start_at(self, epoch: int, names: Sequence[str], stride: int) -> None:
         """Resume a streamed history: rows before ``epoch`` are on disk already (a run resumed with
-        more epochs gets longer files, its first rows copied)."""
+        more epochs gets longer files, its first rows copied).
+
+        Args:
+            stride: the resumed run's stride; another one raises ``CheckpointError``.
+        """
+        if stride != self.stride:
+            raise CheckpointError(f"cannot resume a history recorded every {stride} epochs with history_stride="
+                                  f"{self.stride}")
         self.first_row = int(np.searchsorted(self.epochs, epoch))
+        self.resumed = set(names)
         for name in names:
             path = self._path(name)
             if not path.exists():
@@ -170,8 +179,9 @@ def learning_rates(lr: float | Sequence[float] | torch.Tensor, n_members: int) -
     return lr_t
 
 
-def _member_norm(tensors: list[torch.Tensor]) -> torch.Tensor:
-    return torch.sqrt(sum(t.pow(2).reshape(t.shape[0], -1).sum(1) for t in tensors))
+def _member_norm(tensors: list[torch.Tensor | None]) -> torch.Tensor:
+    """``[E]`` norm over the given per-member tensors (None: a parameter without gradient)."""
+    return torch.sqrt(sum(t.pow(2).reshape(t.shape[0], -1).sum(1) for t in tensors if t is not None))
 
 
 def _check_members(model: nn.Module, params: list[nn.Parameter]) -> int:
@@ -229,7 +239,8 @@ def train_ensemble(model: nn.Module, task: TaskLike, epochs: int, lr: float | Se
     lr_t = learning_rates(lr, E)
     dtype, device = params[0].dtype, params[0].device
     task = task.to(device, dtype)
-    rec_params = model.recurrent_parameters() if hasattr(model, "recurrent_parameters") else params
+    rec_params = [p for p in (model.recurrent_parameters() if hasattr(model, "recurrent_parameters") else params)
+                  if p.requires_grad]
     if optimizer == "adam":
         if not bool(torch.all(lr_t == lr_t[0])):
             raise ValueError("Adam runs with one shared learning rate; use optimizer='sgd' for per-member rates")
@@ -259,17 +270,23 @@ def train_ensemble(model: nn.Module, task: TaskLike, epochs: int, lr: float | Se
             if "history" not in extra:
                 raise CheckpointError(f"{checkpoints.latest()} keeps its history inside (an older format); "
                                       "rerun without --resume")
+            if start > epochs:
+                raise CheckpointError(f"{checkpoints.latest()} is at epoch {start}, beyond the {epochs} epochs asked for; "
+                                      "resume with at least as many epochs")
             for epoch, snap in extra["snapshots"].items():
                 snapshots[epoch] = dict(snap)
                 if epoch in snap_row:
                     for n, w in snap["params"].items():
                         weights[n][snap_row[epoch]].copy_(w)
                     snapshots[epoch]["params"] = {n: weights[n][snap_row[epoch]] for n in weights}
-            history.start_at(start, extra["history"])
+            history.start_at(start, extra["history"], extra["history_stride"])
 
     def save(step: int) -> None:
+        if bool(nonfinite):                 # never let a NaN state push the good checkpoints out
+            check_finite(float("nan"), "training loss", step - 1, f"(run '{desc}')")
         history.flush()
-        checkpoints.save(step, extra={"snapshots": snapshots, "history": sorted(history.buffers)}, **components)
+        checkpoints.save(step, extra={"snapshots": snapshots, "history": sorted(history.buffers),
+                                      "history_stride": history.stride}, **components)
 
     bar = (logger.progress(range(start, epochs), desc=desc, leave=False, mininterval=2.0) if logger
            else range(start, epochs))
@@ -301,7 +318,8 @@ def train_ensemble(model: nn.Module, task: TaskLike, epochs: int, lr: float | Se
                     snapshots[epoch].update(states=X.detach().cpu(), outputs=y.detach().cpu())
             if opt is None:
                 for p, step in zip(params, lr_views):
-                    p.addcmul_(step, p.grad, value=-1.0)
+                    if p.grad is not None:                 # None: unused in this task's forward pass
+                        p.addcmul_(step, p.grad, value=-1.0)
         if opt is not None:
             opt.step()
         if ((epoch + 1) % 100 == 0 or epoch + 1 == epochs) and bool(nonfinite):

@@ -192,7 +192,8 @@ SLOW_POINT_DEFAULTS = {          # the working-memory slow-point experiments (Fi
 
 
 def wm_ghost_speed_max(cfg) -> float:
-    """The ghost speed ceiling of a working-memory config: ``ghost_distance`` held over the delay."""
+    """The ghost speed ceiling of a working-memory config: ``ghost_distance`` held over the config's
+    ``delay_ms`` (a registered task with another delay should set ``delay_ms`` to match)."""
     return ghost_speed_ceiling(cfg.ghost_distance, cfg.alpha, cfg.delay_ms / cfg.dt_ms)
 
 
@@ -214,7 +215,11 @@ def check_slow_points(cfg) -> None:
 def input_bias(model: RateRNN, input_value: float | None) -> torch.Tensor:
     """``[E, N]`` bias of the flow under a constant input (b + u W_in; b without input)."""
     b = model.b.detach()
-    return b if input_value is None else b + input_value * model.W_in.detach()[:, 0, :]
+    if input_value is None:
+        return b
+    if model.n_inputs != 1:
+        raise ValueError(f"input_value is one number for a one-input network; this one has {model.n_inputs} inputs")
+    return b + input_value * model.W_in.detach()[:, 0, :]
 
 
 def wm_model(cfg, seeds, rank, device, dtype, **overrides) -> RateRNN:
@@ -324,7 +329,7 @@ def ghost_onset_report(epochs, n_fixed, ghost_speed, min_speed, onset: int, lear
     speed, slowest = np.asarray(ghost_speed, dtype=float), np.asarray(min_speed, dtype=float)
     timeline = ghost_timeline(epochs, n_fixed, speed, {"onset": onset})
     first = timeline["first ghost"]
-    before = (epochs < onset) if onset >= 0 else np.ones(len(epochs), dtype=bool)
+    before = epochs < onset                      # empty when the loss never leaves the plateau (onset −1)
     mins = slowest[before & np.isfinite(slowest)]
     return {"onset": int(onset), "learned": int(learned), "first ghost": first,
             "its speed": float(speed[np.searchsorted(epochs, first)]) if first >= 0 else float("nan"),
@@ -375,16 +380,17 @@ def ghost_onset_per_seed(cfg, model: RateRNN, rec, recorded: list[int], inputs: 
 
     Onset and "learned" are ``onset_and_learned`` (90% and 20% of the plateau from ``plateau_epoch``);
     the ghost is the slowest one within ``ghost_radius`` of the trajectories (``timeline_over_training``,
-    same arguments; it covers [0, the first epoch at 20% of the loss at ``plateau_epoch``]).
+    same arguments; it covers [0, "learned"], the whole run when never learned).
     Returns:
         ``(timelines, rows)``: one timeline dict and one table row (``seed`` + the report) per seed.
     """
     timelines, rows = [], []
     for e, seed in enumerate(seeds):
-        levels = drop_epochs(rec.loss[:, e], cfg.plateau_epoch, (0.9, 0.5, 0.2))
-        tl = timeline_over_training(cfg, model, rec.snapshots, recorded, levels, inputs, n_steps, analyse, member=e)
-        timelines.append(tl)
         onset, learned = onset_and_learned(rec.loss[:, e], cfg.plateau_epoch)
+        levels = drop_epochs(rec.loss[:, e], cfg.plateau_epoch, (0.9, 0.5))
+        tl = timeline_over_training(cfg, model, rec.snapshots, recorded, levels + [learned], inputs, n_steps, analyse,
+                                    member=e)
+        timelines.append(tl)
         rows.append({"seed": seed, **ghost_onset_report(tl["epochs"], tl["n_fixed_points"], tl["ghost_speed_near_path"],
                                                         tl["min_speed_near_path"], onset, learned)})
     return timelines, rows

@@ -147,12 +147,19 @@ def test_train_resume_continues_a_checkpointed_run(tmp_path):
 def test_a_registered_task_runs_in_the_working_memory_experiments(tmp_path, monkeypatch):
     from dynamics import tasks
     from dynamics.experiments._shared import task_from_cfg
-    long_dmts = lambda cfg: tasks.dmts(cfg.trials_per_condition, cfg.stimulus_ms, 2 * cfg.delay_ms, cfg.reaction_ms,
-                                       cfg.dt_ms)
+    built = []
+
+    def long_dmts(cfg):
+        built.append(cfg.task)
+        return tasks.dmts(cfg.trials_per_condition, cfg.stimulus_ms, 2 * cfg.delay_ms, cfg.reaction_ms, cfg.dt_ms)
+
     monkeypatch.setitem(tasks.TASKS, "dmts_long_delay", long_dmts)
     path = CONFIGS[[c.stem for c in CONFIGS].index("fig5_full_rank_dmts")]
     cfg, _ = load_experiment_config(_args([path, "task=dmts_long_delay"]))
     assert task_from_cfg(cfg).n_steps == tasks.dmts(1, cfg.stimulus_ms, 2 * cfg.delay_ms, cfg.reaction_ms).n_steps
+    built.clear()
+    results = train.main([str(path), "task=dmts_long_delay", *TINY["fig5_full_rank_dmts"], "--work-dir", str(tmp_path)])
+    assert built == ["dmts_long_delay"] and len(results["loss"]) == 30       # the experiment trained on it
     with pytest.raises(ValueError, match="register_task"):
         load_experiment_config(_args([path, "task=dnms"]))
     with pytest.raises(ValueError, match="already"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from common.checkpoint import CheckpointManager
+from common.checkpoint import CheckpointError, CheckpointManager
 from common.runlog import NonFiniteError
 from dynamics.models import RateRNN
 from dynamics.tasks import dcdt, delayed_activation, dmts
@@ -139,14 +139,25 @@ def test_resume_continues_exactly(tmp_path):
 def test_streamed_history_with_a_stride_equals_the_in_memory_one(tmp_path):
     kwargs = dict(rank=[1, 3], readout="units", init_state_value=-0.3, dtype=torch.float64)
     task = delayed_activation(10)
-    full = train_ensemble(RateRNN([0, 1], **kwargs), task, 50, 0.2)
+    full = train_ensemble(RateRNN([0, 1], **kwargs), task, 53, 0.2)
     ckpt = CheckpointManager(tmp_path, prefix="sweep")
-    strided = train_ensemble(RateRNN([0, 1], **kwargs), task, 50, 0.2, checkpoints=ckpt, history_stride=7,
+    strided = train_ensemble(RateRNN([0, 1], **kwargs), task, 53, 0.2, checkpoints=ckpt, history_stride=7,
                              history_chunk=3)
-    assert strided.epochs.tolist() == [0, 7, 14, 21, 28, 35, 42, 49]            # every 7th and the last
+    assert strided.epochs.tolist() == [0, 7, 14, 21, 28, 35, 42, 49, 52]        # every 7th and the last
     assert isinstance(strided.loss, np.memmap)
     np.testing.assert_array_equal(strided.loss, full.loss[strided.epochs])
     np.testing.assert_array_equal(np.load(tmp_path / "sweep_history" / "grad_norm.npy"), full.grad_norm[strided.epochs])
+    # stopped at 30 (checkpoint every 10), resumed to 53 with the same stride: the same rows
+    part = CheckpointManager(tmp_path / "part", prefix="sweep")
+    train_ensemble(RateRNN([0, 1], **kwargs), task, 30, 0.2, checkpoints=part, checkpoint_every=10, history_stride=7,
+                   history_chunk=2)
+    resumed = train_ensemble(RateRNN([0, 1], **kwargs), task, 53, 0.2, checkpoints=part, resume=True,
+                             history_stride=7, history_chunk=2)
+    np.testing.assert_array_equal(resumed.loss, strided.loss)
+    with pytest.raises(CheckpointError, match="history_stride=5"):        # other recorded epochs
+        train_ensemble(RateRNN([0, 1], **kwargs), task, 60, 0.2, checkpoints=part, resume=True, history_stride=5)
+    with pytest.raises(CheckpointError, match="beyond the 40 epochs"):     # the checkpoint is at 53
+        train_ensemble(RateRNN([0, 1], **kwargs), task, 40, 0.2, checkpoints=part, resume=True, history_stride=7)
 
 
 def test_memory_and_checkpoints_do_not_grow_with_epochs(tmp_path):
@@ -187,7 +198,11 @@ def test_train_ensemble_takes_your_own_cell_and_task():
     net = StepEnsemble(ElmanEnsemble(3, 16), n_members=3, hidden_size=16, recurrent=["W"])
     rec = train_ensemble(net, dcdt(2), 300, [0.03, 0.05, 0.1])
     assert rec.loss.shape == (300, 3) and np.all(rec.loss[-1] < 0.5 * rec.loss[0])
-    assert np.all(rec.grad_norm_rec < rec.grad_norm + 1e-12)
+    assert np.all(rec.grad_norm_rec < rec.grad_norm)                     # ‖∇W‖ alone, without w_in, w_out
+    net.cell.w_out.requires_grad_(False)                                 # a frozen readout: trained around it
+    frozen = net.cell.w_out.detach().clone()
+    more = train_ensemble(net, dcdt(2), 20, 0.05)
+    assert torch.equal(net.cell.w_out, frozen) and np.isfinite(more.grad_norm_rec).all()
 
     class Bad(torch.nn.Module):
         def __init__(self):
