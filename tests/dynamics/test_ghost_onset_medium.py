@@ -11,7 +11,9 @@ import pytest
 
 CONFIGS = Path(__file__).parents[2] / "dynamics" / "configs"
 RUNS = {  # family → config and overrides (medium scale, one seed, enough epochs to be learned)
-    "rank_one": ("fig3ab_rank_one_abrupt_learning", ["scale=medium", "seeds=[24]", "epochs=20600"]),
+    # κ grid: the paper's spacing (0.03) over [-6, 6], which holds every κ path of this seed
+    "rank_one": ("fig3ab_rank_one_abrupt_learning", ["scale=medium", "seeds=[24]", "epochs=20600",
+                                                     "kappa_range=[-6.0,6.0]", "n_kappa=400"]),
     "rank_two": ("fig4ad_rank_two_dcdt", ["scale=medium", "seeds=[3]", "epochs=1800", "timeline_max_epochs=40"]),
     "full_rank": ("fig5_full_rank_dcdt", ["scale=medium", "seeds=[3]", "epochs=400"]),
 }
