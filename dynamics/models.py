@@ -272,6 +272,19 @@ class RateRNN(nn.Module):
         z = torch.baddbmm(self.b_out[:, None, :], z, self.W_out).reshape(E, B, S, -1)
         return torch.sigmoid(z) if self.out_nonlinearity == "sigmoid" else torch.tanh(z)
 
+    @torch.no_grad()
+    def input_bias(self, input_value: float | Sequence[float] | None = None) -> torch.Tensor:
+        """``[E, N]`` bias of every member's flow under a constant input u: b + u W_in (b when None)."""
+        b = self.b.detach()
+        if input_value is None:
+            return b
+        if self.n_inputs == 0:
+            raise ValueError("this ensemble has no input weights (n_inputs = 0); use input_value=None")
+        u = torch.as_tensor(input_value, dtype=b.dtype, device=b.device).flatten()
+        if u.numel() != self.n_inputs:
+            raise ValueError(f"input_value has {u.numel()} values for a network with {self.n_inputs} inputs")
+        return b + torch.einsum("i,ein->en", u, self.W_in.detach())
+
     def flow(self, member: int, input_value: float | Sequence[float] | None = None):
         """F(x) = −x + tanh(x W + u W_in + b) of one member under a constant input u (None: no input).
 
@@ -282,12 +295,7 @@ class RateRNN(nn.Module):
         if not 0 <= member < self.E:
             raise IndexError(f"member {member} out of range for an ensemble of {self.E}")
         with torch.no_grad():
-            W, b = self.recurrent_weights()[member].detach(), self.b[member].detach()
-            if input_value is not None:
-                if self.n_inputs == 0:
-                    raise ValueError("this ensemble has no input weights (n_inputs = 0); use input_value=None")
-                u = torch.as_tensor(input_value, dtype=b.dtype, device=b.device).reshape(self.n_inputs)
-                b = b + u @ self.W_in[member].detach()
+            W, b = self.recurrent_weights()[member].detach(), self.input_bias(input_value)[member]
         return lambda x: -x + torch.tanh(x @ W + b)
 
     # ---------------------------------------------------------------------------- interventions

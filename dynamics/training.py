@@ -86,6 +86,7 @@ class History:
         self.rows = len(self.epochs)
         self.chunk = self.rows if directory is None else min(chunk, self.rows)
         self.buffers: dict[str, torch.Tensor] = {}
+        self.offsets: dict[str, int] = {}  # byte offset of each file's data, after its .npy header
         self.resumed: set[str] = set()  # files written by the run this one resumes
         self.first_row = 0            # row index of buffers[·][0]
         self.filled = 0               # buffered rows
@@ -104,9 +105,11 @@ class History:
     def _buffer(self, name: str) -> torch.Tensor:
         if name not in self.buffers:
             self.buffers[name] = torch.zeros(self.chunk, self.E, dtype=torch.float64, device=self.device)
-            if self.dir is not None and name not in self.resumed:
-                np.lib.format.open_memmap(self._path(name), mode="w+", dtype=np.float64,
-                                          shape=(self.rows, self.E)).flush()
+            if self.dir is not None:
+                if name not in self.resumed:
+                    np.lib.format.open_memmap(self._path(name), mode="w+", dtype=np.float64,
+                                              shape=(self.rows, self.E)).flush()
+                self.offsets[name] = np.load(self._path(name), mmap_mode="r").offset
         return self.buffers[name]
 
     def record(self, epoch: int, values: dict[str, torch.Tensor]) -> None:
@@ -125,10 +128,8 @@ class History:
         if self.dir is None or self.filled == 0:
             return
         for name, buf in self.buffers.items():
-            path = self._path(name)
-            offset = np.load(path, mmap_mode="r").offset
-            with open(path, "r+b") as f:
-                f.seek(offset + self.first_row * self.E * 8)
+            with open(self._path(name), "r+b") as f:
+                f.seek(self.offsets[name] + self.first_row * self.E * 8)
                 f.write(buf[:self.filled].cpu().numpy().tobytes())
         self.first_row += self.filled
         self.filled = 0

@@ -212,16 +212,6 @@ def check_slow_points(cfg) -> None:
             "None or a number")
 
 
-def input_bias(model: RateRNN, input_value: float | None) -> torch.Tensor:
-    """``[E, N]`` bias of the flow under a constant input (b + u W_in; b without input)."""
-    b = model.b.detach()
-    if input_value is None:
-        return b
-    if model.n_inputs != 1:
-        raise ValueError(f"input_value is one number for a one-input network; this one has {model.n_inputs} inputs")
-    return b + input_value * model.W_in.detach()[:, 0, :]
-
-
 def wm_model(cfg, seeds, rank, device, dtype, **overrides) -> RateRNN:
     """A working-memory RateRNN (authors' ``RNN`` class) from a config."""
     kwargs = dict(n_units=cfg.n_units, rank=rank, alpha=cfg.alpha, n_inputs=1,
@@ -361,7 +351,7 @@ def timeline_over_training(cfg, model: RateRNN, snapshots: dict[int, dict], reco
     with torch.no_grad():
         _, X = tl_model(inputs, n_steps)
         W = tl_model.recurrent_weights()
-    b = input_bias(tl_model, cfg.input_value)
+    b = tl_model.input_bias(cfg.input_value)
     per_epoch = analyse(W.detach().double().cpu(), b.double().cpu(), X.double().cpu())
     drops = {"90%": levels[0], "50%": levels[1], "20%": levels[2]}
     summary = ghost_timeline(epochs, per_epoch["n_fixed_points"], per_epoch["ghost_speed_near_path"], drops)

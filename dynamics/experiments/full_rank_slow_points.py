@@ -28,7 +28,7 @@ from .. import fixed_points
 from ..plotting import colors, ghost_timeline_panel, mark_epochs
 from . import require, require_positive
 from ._shared import (ONSET_TITLE, RNN_DEFAULTS, SLOW_POINT_DEFAULTS, WM_DEFAULTS, check_rnn, check_slow_points,
-                      check_wm, condition_trials, describe_timeline, device_dtype, ghost_onset_per_seed, input_bias,
+                      check_wm, condition_trials, describe_timeline, device_dtype, ghost_onset_per_seed,
                       model_from_snapshots, slow_point_summary, task_from_cfg, train_and_pick_epochs,
                       wm_ghost_speed_max, wm_model)
 
@@ -116,7 +116,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     with torch.no_grad():
         _, X = snap_model(inputs, task.n_steps)
         W = snap_model.recurrent_weights().double()
-        b = input_bias(snap_model, cfg.input_value).double()
+        b = snap_model.input_bias(cfg.input_value).double()
     gen = torch.Generator().manual_seed(cfg.seed)
     X = X.double().cpu()
     all_states = X.reshape(-1, X.shape[-1]).numpy()

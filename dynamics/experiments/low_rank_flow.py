@@ -26,7 +26,7 @@ from .. import fixed_points, latent
 from ..plotting import colors, figure, flow_map, ghost_timeline_panel, mark_epochs
 from . import require, require_positive
 from ._shared import (ONSET_TITLE, RNN_DEFAULTS, SLOW_POINT_DEFAULTS, WM_DEFAULTS, check_rnn, check_slow_points,
-                      check_wm, condition_trials, describe_timeline, device_dtype, ghost_onset_per_seed, input_bias,
+                      check_wm, condition_trials, describe_timeline, device_dtype, ghost_onset_per_seed,
                       model_from_snapshots, slow_point_summary, task_from_cfg, train_and_pick_epochs,
                       wm_ghost_speed_max, wm_model)
 
@@ -132,7 +132,7 @@ def run(cfg, run: RunLogger, resume: bool = False) -> dict:
     fig, axes = figure(ncols, 3, width=3.6, height=3.4)
     for k, epoch in enumerate(shown):
         P, Q = latent.svd_coordinates(W[k].double(), 2)
-        b = input_bias(snap_model, cfg.input_value)[k].cpu().double()
+        b = snap_model.input_bias(cfg.input_value)[k].cpu().double()
         flow, points = analyse_flow(P, Q, b, axis, cfg.newton_steps, finder_settings(cfg))
         flow_close, _ = analyse_flow(P, Q, b, close, cfg.newton_steps, finder_settings(cfg))
         trajs = [(X[k, i].double() @ P).numpy() for i in range(X.shape[1])]
