@@ -49,6 +49,14 @@ def build_detector_from_config(config: str | Path | Config, checkpoint: Optional
     return model.to(device).eval()
 
 
+def source_dataset_cfg(dataset_cfg: Mapping) -> Mapping:
+    """The dataset that reads the files, inside any wrappers (``MultiImageMixDataset`` and other
+    MMEngine/MMDetection wrappers keep it under ``dataset``)."""
+    while 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg
+
+
 def all_configs(pattern: str = '*/*.py') -> list[Path]:
     """Every model config shipped with the package (``configs/<algo>/*.py``), numbers in the
     names in numeric order (GiraffeDet-D7 before D11)."""

@@ -17,13 +17,13 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from common.config import add_config_arguments, parse_config_args, work_dir_from_args
-from .runtime import load_config
+from .runtime import load_config, source_dataset_cfg
 
 
 def check_num_classes(cfg: Config) -> None:
     """The head's ``num_classes`` must equal the number of class names the data declares."""
     head = cfg.model.get('bbox_head', {})
-    classes = cfg.train_dataloader.dataset.get('metainfo', {}).get('classes')
+    classes = source_dataset_cfg(cfg.train_dataloader.dataset).get('metainfo', {}).get('classes')
     if classes is not None and head.get('num_classes') not in (None, len(classes)):
         raise ValueError(f'model.bbox_head.num_classes={head["num_classes"]} but '
                          f'train_dataloader.dataset.metainfo.classes has {len(classes)} names; '

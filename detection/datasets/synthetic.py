@@ -120,16 +120,19 @@ def make_synthetic_coco(root: str | Path, num_train: int = 256, num_val: int = 6
 def point_config_at(cfg, root: str | Path) -> None:
     """Point a config built on ``_base_/datasets/synthetic_shapes.py`` at a generated copy.
 
-    Sets ``data_root`` of the train/val/test dataloaders and the evaluators' ``ann_file``.
+    Sets ``data_root`` of the train/val/test datasets (inside wrappers) and the evaluators'
+    ``ann_file``.
 
     Args:
         cfg: an mmengine ``Config`` (modified in place).
         root: the folder passed to :func:`make_synthetic_coco`.
     """
+    from ..runtime import source_dataset_cfg
+
     root = str(Path(root)) + '/'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(loader) is not None:
-            cfg[loader]['dataset']['data_root'] = root
+            source_dataset_cfg(cfg[loader]['dataset'])['data_root'] = root
     for evaluator, split in (('val_evaluator', 'val'), ('test_evaluator', 'val')):
         if cfg.get(evaluator) is not None:
             cfg[evaluator]['ann_file'] = root + f'annotations/instances_{split}.json'

@@ -1,7 +1,7 @@
 """Every shipped config loads, and its model, pipelines, dataset and evaluator types are registered."""
 import pytest
 
-from detection.runtime import all_configs, build_detector_from_config, load_config
+from detection.runtime import all_configs, build_detector_from_config, load_config, source_dataset_cfg
 from mmdet.registry import DATASETS, HOOKS, METRICS, TRANSFORMS
 
 CONFIGS = all_configs()
@@ -20,8 +20,10 @@ def test_config_builds(config):
     cfg = load_config(config)
     model = build_detector_from_config(cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
-    assert model.bbox_head.num_classes == len(cfg.train_dataloader.dataset.metainfo['classes'])
-    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.val_dataloader.dataset.pipeline):
+    train_set = source_dataset_cfg(cfg.train_dataloader.dataset)
+    assert model.bbox_head.num_classes == len(train_set.metainfo['classes'])
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, train_set.pipeline,
+                     cfg.val_dataloader.dataset.pipeline):
         for step in pipeline:
             TRANSFORMS.build(step)
     assert DATASETS.get(cfg.train_dataloader.dataset.type) is not None
@@ -39,7 +41,7 @@ def test_damoyolo_configs_follow_the_official_trainer(config):
     # keeps the training images without boxes (mmdet's CocoDataset default drops them).
     cfg = load_config(config)
     assert cfg.sync_bn == 'torch'
-    assert cfg.train_dataloader.dataset.filter_cfg['filter_empty_gt'] is False
+    assert source_dataset_cfg(cfg.train_dataloader.dataset).filter_cfg['filter_empty_gt'] is False
 
 
 _SYNC_BN_SCRIPT = r'''

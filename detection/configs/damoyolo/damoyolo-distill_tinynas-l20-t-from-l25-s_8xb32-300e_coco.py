@@ -28,9 +28,6 @@ custom_hooks = [
         gamma=2000,
         update_buffers=True,
         priority=49),
-    dict(
-        type='PipelineSwitchHook',
-        switch_epoch=300 - 16,  # max_epochs - num_last_epochs of the student config
-        switch_pipeline={{_base_.train_pipeline_stage2}}),
+    dict(type='DAMOAugmentScheduleHook', no_aug_epochs={{_base_.num_last_epochs}}),
     dict(type='DistillWeightHook', start=1.0, end=0.1)
 ]

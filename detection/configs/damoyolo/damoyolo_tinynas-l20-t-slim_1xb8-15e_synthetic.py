@@ -29,7 +29,7 @@ train_pipeline = [
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=False),
+    dict(type='FilterAnnotations', min_gt_bbox_wh=(0, 0), keep_empty=False),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
@@ -44,8 +44,11 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     dataset=dict(
+        _delete_=True,  # a plain dataset: no mosaic/mixup partners to draw
+        type='CheckedCocoDataset',
         data_root=data_root,
         metainfo=metainfo,
+        filter_cfg=dict(filter_empty_gt=False, min_size=1),
         ann_file='annotations/instances_train.json',
         data_prefix=dict(img='train/'),
         pipeline=train_pipeline))

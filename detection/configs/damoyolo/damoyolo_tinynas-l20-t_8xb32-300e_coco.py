@@ -8,6 +8,7 @@ _base_ = [
 
 # ======================== Frequently modified parameters ========================
 img_scale = (640, 640)  # (width, height) for training and testing
+mosaic_size = (640, 640)  # official mosaic_size: tile, affine and mixup size (640 for every size)
 num_classes = 80
 max_epochs = 300
 num_last_epochs = 16  # final epochs without mosaic/mixup/affine, at the minimum lr
@@ -82,35 +83,26 @@ model = dict(
         min_bbox_size=0))
 
 # ================================= Data pipelines =================================
+# The official MosaicWrapper (mosaic of 4 stretched tiles, affine about the centre, mixup with a
+# letterboxed partner, boxes of area > 4 kept), then its transforms: resize, flip, SADA.
+# DAMOAugmentScheduleHook ramps SADA up and skips the DAMO*/SADA steps in the last
+# `num_last_epochs` epochs, leaving load -> resize -> flip (the official no-aug pipeline).
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='CachedMosaic', img_scale=img_scale, pad_val=114.0),
+    dict(type='DAMOMosaic', img_scale=mosaic_size),
     dict(
-        type='RandomAffine',
+        type='DAMORandomAffine',
+        img_scale=mosaic_size,
         scaling_ratio_range=mosaic_scale,
         max_rotate_degree=10.0,
         max_translate_ratio=0.2,
-        max_shear_degree=affine_shear,
-        border=(-img_scale[0] // 2, -img_scale[1] // 2)),
-    dict(
-        type='CachedMixUp',
-        img_scale=img_scale,
-        ratio_range=(0.5, 1.5),
-        pad_val=114.0,
-        prob=mixup_prob),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=False),
-    dict(type='PackDetInputs')
-]
-
-# Last `num_last_epochs` epochs: no mosaic, mixup or affine (PipelineSwitchHook below).
-train_pipeline_stage2 = [
-    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
-    dict(type='LoadAnnotations', with_bbox=True),
+        max_shear_degree=affine_shear),
+    dict(type='DAMOMixUp', img_scale=mosaic_size, ratio_range=(0.5, 1.5), prob=mixup_prob),
+    dict(type='DAMOBoxAreaFilter', min_area=4.0),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=False),
+    dict(type='SADA'),
+    # Official: boxes are clipped to the image and empty ones dropped; images stay without boxes.
+    dict(type='FilterAnnotations', min_gt_bbox_wh=(0, 0), keep_empty=False),
     dict(type='PackDetInputs')
 ]
 
@@ -126,9 +118,23 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=train_batch_size_per_gpu,
     num_workers=train_num_workers,
-    # Official: the training set keeps the images without boxes (damo/dataset/datasets/coco.py
-    # filters none); they contribute background-only targets. mmdet's default drops them.
-    dataset=dict(pipeline=train_pipeline, filter_cfg=dict(filter_empty_gt=False, min_size=1)))
+    dataset=dict(
+        _delete_=True,
+        type='MultiImageMixDataset',  # partners for mosaic and mixup come from the whole set
+        dataset=dict(
+            type={{_base_.dataset_type}},
+            data_root={{_base_.data_root}},
+            metainfo={{_base_.metainfo}},
+            ann_file='annotations/instances_train2017.json',
+            data_prefix=dict(img='train2017/'),
+            # Official: the training set keeps the images without boxes (damo/dataset/datasets/
+            # coco.py filters none); they contribute background-only targets.
+            filter_cfg=dict(filter_empty_gt=False, min_size=1),
+            pipeline=[
+                dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
+                dict(type='LoadAnnotations', with_bbox=True)
+            ]),
+        pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
@@ -178,10 +184,7 @@ custom_hooks = [
         gamma=2000,
         update_buffers=True,
         priority=49),
-    dict(
-        type='PipelineSwitchHook',
-        switch_epoch=max_epochs - num_last_epochs,
-        switch_pipeline=train_pipeline_stage2)
+    dict(type='DAMOAugmentScheduleHook', no_aug_epochs=num_last_epochs)
 ]
 
 # `--auto-scale-lr` rescales base_lr when the total batch differs from 256.

@@ -27,24 +27,20 @@ model = dict(
     bbox_head=dict(in_channels=[128, 256, 512]))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='CachedMosaic', img_scale={{_base_.img_scale}}, pad_val=114.0),
+    dict(type='DAMOMosaic', img_scale={{_base_.mosaic_size}}),
     dict(
-        type='RandomAffine',
+        type='DAMORandomAffine',
+        img_scale={{_base_.mosaic_size}},
         scaling_ratio_range={{_base_.mosaic_scale}},
         max_rotate_degree=10.0,
         max_translate_ratio=0.2,
-        max_shear_degree=affine_shear,
-        border=(-320, -320)),
-    dict(
-        type='CachedMixUp',
-        img_scale={{_base_.img_scale}},
-        ratio_range=(0.5, 1.5),
-        pad_val=114.0,
-        prob={{_base_.mixup_prob}}),
+        max_shear_degree=affine_shear),
+    dict(type='DAMOMixUp', img_scale={{_base_.mosaic_size}}, ratio_range=(0.5, 1.5), prob={{_base_.mixup_prob}}),
+    dict(type='DAMOBoxAreaFilter', min_area=4.0),
+    dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=False),
+    dict(type='SADA'),
+    dict(type='FilterAnnotations', min_gt_bbox_wh=(0, 0), keep_empty=False),
     dict(type='PackDetInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

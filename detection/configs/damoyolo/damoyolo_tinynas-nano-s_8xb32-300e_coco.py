@@ -3,6 +3,8 @@
 # AdamW. Nm and Nl inherit from this file.
 _base_ = ['./damoyolo_tinynas-l20-t_8xb32-300e_coco.py', '../_base_/tinynas/tinynas_nano_small.py']
 
+# Train/test size 416; the mosaic canvas keeps T's mosaic_size 640 (the Nano configs leave the
+# official default) and the pipeline resizes the result to 416.
 img_scale = (416, 416)
 base_lr = 0.004  # official: 0.001 per 64 images x 256 = AdamW lr 4e-3
 min_lr_ratio = 0.05
@@ -40,32 +42,20 @@ model = dict(
     test_cfg=dict(score_thr=score_thr, nms=dict(iou_threshold=nms_iou)))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='CachedMosaic', img_scale=img_scale, pad_val=114.0),
+    dict(type='DAMOMosaic', img_scale={{_base_.mosaic_size}}),
     dict(
-        type='RandomAffine',
+        type='DAMORandomAffine',
+        img_scale={{_base_.mosaic_size}},
         scaling_ratio_range=mosaic_scale,
         max_rotate_degree=10.0,
         max_translate_ratio=0.2,
-        max_shear_degree=affine_shear,
-        border=(-img_scale[0] // 2, -img_scale[1] // 2)),
-    dict(
-        type='CachedMixUp',
-        img_scale=img_scale,
-        ratio_range=(0.5, 1.5),
-        pad_val=114.0,
-        prob={{_base_.mixup_prob}}),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=False),
-    dict(type='PackDetInputs')
-]
-train_pipeline_stage2 = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
+        max_shear_degree=affine_shear),
+    dict(type='DAMOMixUp', img_scale={{_base_.mosaic_size}}, ratio_range=(0.5, 1.5), prob={{_base_.mixup_prob}}),
+    dict(type='DAMOBoxAreaFilter', min_area=4.0),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='FilterAnnotations', min_gt_bbox_wh=(1, 1), keep_empty=False),
+    dict(type='SADA'),
+    dict(type='FilterAnnotations', min_gt_bbox_wh=(0, 0), keep_empty=False),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
@@ -108,8 +98,5 @@ custom_hooks = [
         gamma=2000,
         update_buffers=True,
         priority=49),
-    dict(
-        type='PipelineSwitchHook',
-        switch_epoch=max_epochs - num_last_epochs,
-        switch_pipeline=train_pipeline_stage2)
+    dict(type='DAMOAugmentScheduleHook', no_aug_epochs=num_last_epochs)
 ]
