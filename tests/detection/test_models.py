@@ -2,6 +2,7 @@
 import pytest
 import torch
 from mmdet.structures import DetDataSample
+from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 
 from detection.models import TinyNASCSP, TinyNASMob, TinyNASRes
@@ -105,8 +106,28 @@ def test_forward_loss_and_predict(config, widen):
         pred = r.pred_instances
         assert pred.bboxes.shape[1] == 4 and len(pred.scores) == len(pred.labels)
         assert (pred.scores >= model.bbox_head.test_cfg.score_thr).all()
-        assert ((pred.bboxes >= 0) & (pred.bboxes <= 64)).all()
         assert (pred.labels < 3).all()
+
+
+def test_predictions_are_not_clipped_or_size_filtered_before_nms():
+    # Official post-processing (damo/utils/boxes.py): decoded boxes go to NMS as they are.
+    # One confident prior at (0, 0) of the stride-8 level, DFL distances left/top 16 bins
+    # (x 8 = 128 px), right 2 bins (16 px), bottom 1 bin: box (-128, -128, 16, 8).
+    model = build_detector_from_config(SLIM_T)
+    head = model.bbox_head
+    assert head.test_cfg.min_bbox_size < 0 and not head.test_cfg.clip_border
+    sizes = [(16, 16), (8, 8), (4, 4)]
+    cls = [torch.zeros(1, 3, h, w) for h, w in sizes]
+    cls[0][0, 1, 0, 0] = 0.9  # the head's scores are probabilities
+    reg = [torch.zeros(1, 4 * 17, h, w) for h, w in sizes]
+    for side, bin_ in enumerate((16, 16, 2, 1)):
+        reg[0][0, side * 17 + bin_, 0, 0] = 60.0  # softmax ~ one-hot
+    meta = dict(img_shape=(128, 128), ori_shape=(128, 128), scale_factor=(1.0, 1.0))
+    pred = head.predict_by_feat(cls, reg, [meta])[0]
+    assert len(pred) == 1 and pred.labels.tolist() == [1]
+    torch.testing.assert_close(pred.bboxes, torch.tensor([[-128.0, -128.0, 16.0, 8.0]]))
+    clipped = head.predict_by_feat(cls, reg, [meta], cfg=ConfigDict(head.test_cfg, clip_border=True))[0]
+    torch.testing.assert_close(clipped.bboxes, torch.tensor([[0.0, 0.0, 16.0, 8.0]]))
 
 
 def test_images_without_objects_only_train_the_classifier():

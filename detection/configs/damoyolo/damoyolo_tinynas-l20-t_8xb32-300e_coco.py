@@ -80,7 +80,10 @@ model = dict(
         score_thr=score_thr,
         nms=dict(type='nms', iou_threshold=nms_iou),
         max_per_img=500,
-        min_bbox_size=0))
+        # Official (damo/utils/boxes.py postprocess): boxes are neither clipped to the image
+        # before NMS nor filtered by size. clip_border=True / min_bbox_size=0 give mmdet's usual.
+        clip_border=False,
+        min_bbox_size=-1))
 
 # ================================= Data pipelines =================================
 # The official MosaicWrapper (mosaic of 4 stretched tiles, affine about the centre, mixup with a

@@ -46,7 +46,9 @@ class ZeroHead(BaseDenseHead):
         loss_bbox: ``GIoULoss``.
         loss_dfl: ``DistributionFocalLoss``.
         train_cfg: holds ``assigner`` (``AlignedOTAAssigner``).
-        test_cfg: ``score_thr``, ``nms_pre``, ``nms``, ``max_per_img``, ``min_bbox_size``.
+        test_cfg: ``score_thr``, ``nms_pre``, ``nms``, ``max_per_img``, ``min_bbox_size``, and
+            ``clip_border`` (clip boxes to the image before NMS; default False, as the official
+            post-processing, which neither clips nor drops degenerate boxes).
         init_cfg: mmengine initialisation config (the default follows the official init).
     """
 
@@ -219,9 +221,10 @@ class ZeroHead(BaseDenseHead):
         scores, boxes = self.decode_all(cls_scores, bbox_preds)
         results_list = []
         for img_scores, img_boxes, img_meta in zip(scores, boxes, batch_img_metas):
-            height, width = img_meta['img_shape'][:2]
-            img_boxes = torch.stack([img_boxes[:, 0].clamp(0, width), img_boxes[:, 1].clamp(0, height),
-                                     img_boxes[:, 2].clamp(0, width), img_boxes[:, 3].clamp(0, height)], 1)
+            if cfg.get('clip_border', False):
+                height, width = img_meta['img_shape'][:2]
+                img_boxes = torch.stack([img_boxes[:, 0].clamp(0, width), img_boxes[:, 1].clamp(0, height),
+                                         img_boxes[:, 2].clamp(0, width), img_boxes[:, 3].clamp(0, height)], 1)
             kept_scores, kept_labels, _, kept = filter_scores_and_topk(
                 img_scores, cfg.get('score_thr', 0), cfg.get('nms_pre', img_scores.numel()),
                 dict(bboxes=img_boxes))
