@@ -137,3 +137,45 @@ def test_images_without_objects_only_train_the_classifier():
     empty[0].gt_instances = InstanceData(bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
     losses = model.loss(torch.rand(1, 3, 64, 64) * 255, empty)
     assert losses['loss_cls'] > 0 and losses['loss_bbox'] == 0 and losses['loss_dfl'] == 0
+
+
+def _conv_layers(module, skip=()):
+    skipped = {id(m) for k in module.modules() if isinstance(k, skip) for m in k.modules()}
+    return [m for m in module.modules() if isinstance(m, torch.nn.Conv2d) and id(m) not in skipped]
+
+
+@pytest.mark.parametrize('config', [CONFIG_T, CONFIG_M, CONFIG_NS], ids=['T', 'M', 'Ns'])
+def test_backbone_and_neck_keep_the_official_initialisation(config):
+    # Official backbones (res, CSP) and neck build plain nn.Conv2d and leave them as PyTorch draws
+    # them: Kaiming-uniform, a = sqrt(5), so |w| <= 1 / sqrt(fan_in). The Nano neck's depthwise
+    # downsamplers (official DepthwiseConv) draw Kaiming-normal, std sqrt(2 / fan_out); the Nano
+    # backbone draws N(0, 1 / C_in) in its own init_weights.
+    from mmcv.cnn import DepthwiseSeparableConvModule
+    from mmengine.logging import MMLogger
+    model = build_detector_from_config(config)
+    MMLogger.get_current_instance().setLevel('WARNING')  # init_weights logs every parameter
+    model.init_weights()
+    parts = [model.neck] if config == CONFIG_NS else [model.backbone, model.neck]
+    for part in parts:
+        for conv in _conv_layers(part, skip=(DepthwiseSeparableConvModule,)):
+            assert conv.weight.abs().max() <= 1 / conv.weight[0].numel() ** 0.5 + 1e-7
+    for block in (m for m in model.neck.modules() if isinstance(m, DepthwiseSeparableConvModule)):
+        for conv in _conv_layers(block):
+            fan_out = conv.weight.shape[0] * conv.weight[0, 0].numel()
+            if conv.weight.numel() >= 2000:
+                assert conv.weight.std().item() == pytest.approx((2 / fan_out) ** 0.5, rel=0.15)
+    if config == CONFIG_NS:
+        for conv in _conv_layers(model.backbone):
+            if conv.weight.numel() >= 2000:
+                assert conv.weight.std().item() == pytest.approx(1 / conv.weight.shape[1], rel=0.15)
+
+
+def test_conv_init_kaiming_is_mmcvs_and_unknown_values_are_rejected():
+    cfg = load_config(CONFIG_T)
+    cfg.model.backbone.conv_init = 'kaiming'
+    model = build_detector_from_config(cfg)
+    over = [c for c in _conv_layers(model.backbone) if c.weight.abs().max() > 1 / c.weight[0].numel() ** 0.5]
+    assert len(over) > len(_conv_layers(model.backbone)) // 2
+    cfg.model.backbone.conv_init = 'xavier'
+    with pytest.raises(ValueError, match="conv_init='xavier'"):
+        build_detector_from_config(cfg)

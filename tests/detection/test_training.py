@@ -9,8 +9,8 @@ from .conftest import CONFIG_DIR
 SLIM_D7 = CONFIG_DIR / 'giraffedet' / 'giraffedet_s2d-gfpn-d7-slim_1xb8-20e_synthetic.py'
 
 
-@pytest.mark.slow
 def test_short_cpu_training_reaches_map50_of_half(tmp_path):
+    # In the default suite (about a minute): the reduced T with SADA and its schedule hook.
     metrics = demo.main(['--work-dir', str(tmp_path)])
     assert metrics['bbox_mAP_50'] >= 0.5
     assert (tmp_path / 'figures' / 'prediction.png').is_file()

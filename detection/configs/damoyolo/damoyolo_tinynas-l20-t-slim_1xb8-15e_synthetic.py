@@ -1,8 +1,9 @@
 # DAMO-YOLO-T's structure at half width and 128x128 input, trained on the embedded synthetic
 # shapes dataset (160 training images, 300 iterations; about a minute on 2 idle CPU cores): what
 # `python -m detection.demo` and the slow test run.
-# Architecture, losses, assigner, EMA and schedule shapes are T's; the recipe is shortened:
-# no mosaic/mixup (too few epochs to profit), AdamW (the Nano recipe's optimiser) for speed.
+# Architecture, losses, assigner, EMA, SADA and schedule shapes are T's; the recipe is shortened:
+# no mosaic/affine/mixup (too few epochs to profit), AdamW (the Nano recipe's optimiser) for
+# speed, SADA ramped over the first 13 epochs and off for the last 2.
 _base_ = './damoyolo_tinynas-l20-t_8xb32-300e_coco.py'
 
 # The embedded synthetic COCO-format dataset (detection.datasets.make_synthetic_coco): coloured
@@ -15,6 +16,7 @@ img_scale = (128, 128)
 num_classes = 3
 max_epochs = 15
 warmup_epochs = 2
+num_last_epochs = 2
 base_lr = 0.004
 widen_factor = 0.5  # T's backbone widths x 0.5; neck and head channels follow
 official_complexity = None
@@ -25,10 +27,9 @@ model = dict(
     bbox_head=dict(num_classes=num_classes, in_channels=[32, 64, 128]))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
+    dict(type='SADA'),
     dict(type='FilterAnnotations', min_gt_bbox_wh=(0, 0), keep_empty=False),
     dict(type='PackDetInputs')
 ]
@@ -44,13 +45,11 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=2,
     dataset=dict(
-        _delete_=True,  # a plain dataset: no mosaic/mixup partners to draw
-        type='CheckedCocoDataset',
-        data_root=data_root,
-        metainfo=metainfo,
-        filter_cfg=dict(filter_empty_gt=False, min_size=1),
-        ann_file='annotations/instances_train.json',
-        data_prefix=dict(img='train/'),
+        dataset=dict(
+            data_root=data_root,
+            metainfo=metainfo,
+            ann_file='annotations/instances_train.json',
+            data_prefix=dict(img='train/')),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
@@ -93,7 +92,8 @@ custom_hooks = [
         momentum=0.0002,
         gamma=200,
         update_buffers=True,
-        priority=49)
+        priority=49),
+    dict(type='DAMOAugmentScheduleHook', no_aug_epochs=num_last_epochs)
 ]
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=5, save_best=None))
 auto_scale_lr = dict(base_batch_size=8)

@@ -8,6 +8,7 @@ from torch import Tensor
 
 from mmdet.models.backbones.csp_darknet import Focus
 from mmdet.utils import ConfigType
+from ..layers import reset_to_pytorch_default
 from .tinynas_structure import StageSpec
 
 
@@ -21,6 +22,17 @@ class TinyNASBase(BaseModule):
 
     layers: nn.ModuleList
     out_indices: tuple[int, ...]
+    conv_init: str = 'kaiming'  # MMCV ConvModule's; TinyNASMob draws its own in init_weights
+
+    def apply_conv_init(self) -> None:
+        """Give the convs the ``conv_init`` initialisation (at construction and after
+        ``init_weights``, which re-runs ``ConvModule``'s Kaiming init)."""
+        if self.conv_init == 'pytorch':
+            reset_to_pytorch_default(self)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.apply_conv_init()
 
     @staticmethod
     def _make_stem(stem: StageSpec, use_focus: bool, stride: int, norm_cfg: ConfigType,

@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
-from ..layers import CSPResStage, ResConvBlock
+from ..layers import CSPResStage, ResConvBlock, check_conv_init
 from .tinynas_base import TinyNASBase
 from .tinynas_structure import StageSpec, parse_structure
 
@@ -32,6 +32,8 @@ class TinyNASCSP(TinyNASBase):
         act_cfg: activation of the stem and blocks (SiLU for M and L).
         csp_act_cfg: activation of the CSP wrapper convs (official: ReLU, its hard-wired default).
         spp_act_cfg: activation inside the SPP bottleneck (official: SiLU).
+        conv_init: ``'pytorch'`` (official: the layers keep PyTorch's default initialisation,
+            its ``init_weights`` is empty) or ``'kaiming'`` (MMCV ``ConvModule``'s Kaiming-normal).
         init_cfg: mmengine initialisation config.
 
     Shapes:
@@ -49,8 +51,10 @@ class TinyNASCSP(TinyNASBase):
                  act_cfg: ConfigType = dict(type='SiLU'),
                  csp_act_cfg: ConfigType = dict(type='ReLU'),
                  spp_act_cfg: ConfigType = dict(type='SiLU'),
+                 conv_init: str = 'pytorch',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg)
+        self.conv_init = check_conv_init(conv_init, 'TinyNASCSP')
         specs = parse_structure(structure, widen_factor)
         groups: list[list[StageSpec]] = []
         for idx, spec in enumerate(specs[1:], start=1):
@@ -84,3 +88,4 @@ class TinyNASCSP(TinyNASBase):
                 act_cfg=csp_act_cfg, spp_act_cfg=spp_act_cfg))
             stage_out.append(out_channels)
         self.out_channels = [stage_out[i] for i in self.out_indices]
+        self.apply_conv_init()

@@ -8,7 +8,7 @@ import torch.nn as nn
 from mmdet.models.backbones.csp_darknet import SPPBottleneck
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
-from ..layers import ResConvBlock
+from ..layers import ResConvBlock, check_conv_init
 from .tinynas_base import TinyNASBase
 from .tinynas_structure import StageSpec, parse_structure
 
@@ -33,6 +33,8 @@ class TinyNASRes(TinyNASBase):
         act_cfg: activation of the stem and blocks (ReLU for T and S).
         spp_act_cfg: activation inside the SPP bottleneck. The official code builds it with its
             default SiLU whatever ``act_cfg`` is; kept as the default here.
+        conv_init: ``'pytorch'`` (official: the layers keep PyTorch's default initialisation,
+            its ``init_weights`` is empty) or ``'kaiming'`` (MMCV ``ConvModule``'s Kaiming-normal).
         init_cfg: mmengine initialisation config.
 
     Shapes:
@@ -49,8 +51,10 @@ class TinyNASRes(TinyNASBase):
                  norm_cfg: ConfigType = dict(type='BN', momentum=0.03, eps=0.001),
                  act_cfg: ConfigType = dict(type='ReLU'),
                  spp_act_cfg: ConfigType = dict(type='SiLU'),
+                 conv_init: str = 'pytorch',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg)
+        self.conv_init = check_conv_init(conv_init, 'TinyNASRes')
         specs = parse_structure(structure, widen_factor)
         if max(out_indices) >= len(specs):
             raise ValueError(f'out_indices {tuple(out_indices)} out of range for a structure of '
@@ -62,6 +66,7 @@ class TinyNASRes(TinyNASBase):
         for idx, spec in enumerate(specs[1:], start=1):
             spp = with_spp and idx == len(specs) - 1
             self.layers.append(self._make_stage(spec, spp, reparam, norm_cfg, act_cfg, spp_act_cfg))
+        self.apply_conv_init()
 
     @staticmethod
     def _make_stage(spec: StageSpec, with_spp: bool, reparam: bool, norm_cfg: ConfigType,

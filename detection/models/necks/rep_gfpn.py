@@ -11,7 +11,7 @@ from torch import Tensor
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
-from ..layers import FusionBlock
+from ..layers import FusionBlock, check_conv_init, reset_to_pytorch_default
 
 
 @MODELS.register_module()
@@ -39,6 +39,8 @@ class RepGFPN(BaseModule):
             blocks.
         norm_cfg: normalisation config.
         act_cfg: activation config (ReLU for T/S, SiLU for M/L/Nano).
+        conv_init: ``'pytorch'`` (official: the layers keep PyTorch's default initialisation,
+            its ``init_weights`` is empty) or ``'kaiming'`` (MMCV ``ConvModule``'s Kaiming-normal).
         init_cfg: mmengine initialisation config.
 
     Shapes:
@@ -54,8 +56,10 @@ class RepGFPN(BaseModule):
                  depthwise: bool = False,
                  norm_cfg: ConfigType = dict(type='BN', momentum=0.03, eps=0.001),
                  act_cfg: ConfigType = dict(type='ReLU'),
+                 conv_init: str = 'pytorch',
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg)
+        self.conv_init = check_conv_init(conv_init, 'RepGFPN')
         if len(in_channels) != 3 or len(out_channels) != 3:
             raise ValueError('RepGFPN fuses exactly three levels (P3, P4, P5); got '
                              f'in_channels={list(in_channels)}, out_channels={list(out_channels)}')
@@ -84,6 +88,17 @@ class RepGFPN(BaseModule):
         self.p4_td_down = down(c4, c4)
         self.p4_out_down = down(o4, o4)
         self.p5_out_fuse = fuse(c4 + o4 + c5, o5)
+        self.apply_conv_init()
+
+    def apply_conv_init(self) -> None:
+        """``conv_init='pytorch'``: PyTorch's default for every conv but the depthwise-separable
+        downsamplers, whose official ``DepthwiseConv`` draws Kaiming-normal like ``ConvModule``."""
+        if self.conv_init == 'pytorch':
+            reset_to_pytorch_default(self, keep=(DepthwiseSeparableConvModule,))
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.apply_conv_init()
 
     def forward(self, inputs: Sequence[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         p3, p4, p5 = inputs
