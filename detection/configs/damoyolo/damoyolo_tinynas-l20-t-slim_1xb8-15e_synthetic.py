@@ -70,7 +70,7 @@ optim_wrapper = dict(
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
 param_scheduler = [
     dict(
-        type='QuadraticWarmupLR',
+        type='DAMOQuadraticWarmupLR',
         by_epoch=True,
         begin=0,
         end=warmup_epochs,

@@ -151,7 +151,7 @@ optim_wrapper = dict(
 # Quadratic warm-up, cosine decay to base_lr * min_lr_ratio, then constant for the last epochs.
 param_scheduler = [
     dict(
-        type='QuadraticWarmupLR',
+        type='DAMOQuadraticWarmupLR',  # official: lr = base * (iter / warm-up iters)^2
         by_epoch=True,
         begin=0,
         end=warmup_epochs,
