@@ -9,9 +9,9 @@ CONFIGS = all_configs()
 
 def test_every_damoyolo_size_and_distillation_pair_has_a_config():
     names = {c.name for c in CONFIGS}
-    for size in ('l20-t', 'l25-s', 'l35-m', 'l45-l', 'nano-s', 'nano-m', 'nano-l'):
+    for size in ('l20-t', 'l25-s', 'l35-m', 'l45-l', 'l20-n', 'nano-s', 'nano-m', 'nano-l'):
         assert f'damoyolo_tinynas-{size}_8xb32-300e_coco.py' in names
-    for student, teacher in (('l20-t', 'l25-s'), ('l25-s', 'l35-m'), ('l35-m', 'l45-l')):
+    for student, teacher in (('l20-t', 'l25-s'), ('l25-s', 'l35-m'), ('l35-m', 'l45-l'), ('l45-l', 'l45-l')):
         assert f'damoyolo-distill_tinynas-{student}-from-{teacher}_8xb32-300e_coco.py' in names
 
 
