@@ -124,3 +124,71 @@ def test_convert_cli_writes_a_loadable_checkpoint(tmp_path):
     loaded = load_checkpoint(out)['state_dict']
     for k, v in source.state_dict().items():
         assert torch.equal(loaded[k], v)
+
+
+def official_trainer_save(path, model, ema_model, optimizer, epoch, feature_loss=None, ddp=False):
+    """damo/apis/detector_trainer.py save_ckpt + damo/utils/checkpoint.py save_checkpoint, restated:
+    the EMA copy's weights under 'model' (the DDP module's when EMA is off), the optimizer state,
+    the distillation projections' state or None."""
+    saved = ema_model if ema_model is not None else model
+    state = saved.state_dict()
+    if ddp:  # a save of the DDP wrapper itself (official eval strips 'module')
+        state = {f'module.{k}': v for k, v in state.items()}
+    torch.save({'epoch': epoch + 1, 'model': state, 'optimizer': optimizer.state_dict(),
+                'feature_loss': feature_loss.state_dict() if feature_loss is not None else None}, path)
+
+
+@pytest.mark.parametrize('distill,ddp', [(False, False), (True, True)], ids=['plain', 'distill-ddp'])
+def test_official_trainer_saves_convert_to_the_ema_models_outputs(tmp_path, capsys, distill, ddp):
+    import copy
+    cfg, structure, channels, out_ch, official = official_model(CONFIG_T, widen=0.25)
+    randomise(official, 3)
+    calibrate_bn(official, torch.rand(4, 3, 64, 64) * 255)
+    ema = copy.deepcopy(official)
+    randomise(ema.head, 4)  # the EMA copy differs from the live model: its weights must be taken
+    optimizer = torch.optim.SGD(official.parameters(), lr=0.01, momentum=0.9)
+    official(torch.rand(1, 3, 64, 64))[0].sum().backward()
+    optimizer.step()  # momentum buffers in the optimizer state
+    projections = torch.nn.ModuleList(torch.nn.Conv2d(c, 2 * c, 1) for c in out_ch) if distill else None
+    official_trainer_save(tmp_path / 'latest_ckpt.pth', official, ema, optimizer, 299, projections, ddp)
+
+    our_model(cfg, structure, channels, out_ch)  # sets the reduced widths in cfg
+    cfg.dump(str(tmp_path / 'config.py'))
+    out = convert.main([str(tmp_path / 'config.py'), str(tmp_path / 'latest_ckpt.pth'),
+                        str(tmp_path / 'ours.pth')])
+    printed = capsys.readouterr().out
+    assert 'ignored training state: epoch, feature_loss, optimizer' in printed
+    assert ('module.' in printed) == ddp
+    ours = build_detector_from_config(str(tmp_path / 'config.py'), checkpoint=str(out))
+    x = torch.rand(2, 3, 64, 64) * 255
+    with torch.no_grad():
+        ref_scores, ref_boxes = ema.eval()(x)
+        scores, boxes = ours.bbox_head.decode_all(*ours.bbox_head(ours.extract_feat(x)))
+    assert torch.allclose(scores, ref_scores, atol=1e-5) and torch.allclose(boxes, ref_boxes, atol=1e-3)
+
+
+def test_legacy_head_with_an_extra_class_channel_converts_to_the_first_classes():
+    # Early releases (official legacy=True) predict num_classes + 1 channels and drop the last.
+    ours = build_detector_from_config(CONFIG_T)
+    state = to_official_state_dict(ours)
+    legacy = dict(state)
+    for key in [k for k in state if k.startswith('head.gfl_cls.')]:
+        extra = torch.full((1, *state[key].shape[1:]), 7.0)
+        legacy[key] = torch.cat([state[key], extra])
+    notes = []
+    converted = convert_official_state_dict(legacy, ours, notes)
+    assert notes == ['legacy head: dropped the extra class channel of 6 tensors '
+                     '(as the official code does at inference)']
+    assert all(torch.equal(converted[k], v) for k, v in ours.state_dict().items())
+
+
+def test_deploy_form_and_non_checkpoints_are_refused(tmp_path):
+    state = to_official_state_dict(build_detector_from_config(CONFIG_T))
+    state['neck.merge_3.convs.0.conv2.rbr_reparam.weight'] = torch.zeros(1)
+    torch.save({'model': state}, tmp_path / 'deploy.pth')
+    with pytest.raises(SystemExit, match='deploy.pth: a re-parameterised'):
+        convert.main([str(CONFIG_T), str(tmp_path / 'deploy.pth'), str(tmp_path / 'out.pth')])
+    torch.save({'model': {'epoch': 3}}, tmp_path / 'odd.pth')
+    with pytest.raises(SystemExit, match='expected a state dict'):
+        convert.main([str(CONFIG_T), str(tmp_path / 'odd.pth'), str(tmp_path / 'out.pth')])
+    assert not (tmp_path / 'out.pth').exists()
