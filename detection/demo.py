@@ -5,7 +5,8 @@
         (damoyolo_tinynas-l20-t-slim_1xb8-15e_synthetic.py, or another ``*_synthetic.py`` config
         such as the reduced GiraffeDet-D7, giraffedet_s2d-gfpn-d7-slim_1xb8-20e_synthetic.py) on
         the CPU, evaluates it (COCO mAP), draws its predictions on a validation image and prints
-        the mAP.
+        the mAP. It also draws a batch of augmented training images: the full DAMO-YOLO-T recipe
+        (mosaic, affine, mixup, SADA) for the default, the config's own pipeline otherwise.
 
     python -m detection.demo --config C --checkpoint K --image IMG [--work-dir DIR]
         runs a trained (or converted official) model on an image and draws the detections.
@@ -20,6 +21,7 @@ from common.runlog import RunLogger
 from .runtime import CONFIG_DIR, init_mmdet, load_config
 
 DEMO_CONFIG = CONFIG_DIR / 'damoyolo' / 'damoyolo_tinynas-l20-t-slim_1xb8-15e_synthetic.py'
+RECIPE_CONFIG = CONFIG_DIR / 'damoyolo' / 'damoyolo_tinynas-l20-t_8xb32-300e_coco.py'
 NUM_TRAIN, NUM_VAL = 160, 48
 
 
@@ -55,11 +57,15 @@ def run_default(work_dir: Path, config: str | Path = DEMO_CONFIG) -> dict[str, f
     """
     from mmengine.runner import Runner
 
-    from .datasets import make_synthetic_coco, point_config_at
+    from .browse_dataset import augmented_grid
+    from .datasets import make_synthetic_coco, point_config_at, train_on_synthetic
     from .evaluate import METRIC_NAMES
 
     start = time.time()
     data_root = make_synthetic_coco(work_dir / 'data', num_train=NUM_TRAIN, num_val=NUM_VAL)
+    recipe = load_config(RECIPE_CONFIG if Path(config) == DEMO_CONFIG else config)
+    train_on_synthetic(recipe, data_root)
+    grid = augmented_grid(recipe, work_dir / 'figures' / 'augmented_batch.png', num=8)
     cfg = load_config(config)
     point_config_at(cfg, data_root)
     cfg.work_dir = str(work_dir / 'train')
@@ -77,10 +83,11 @@ def run_default(work_dir: Path, config: str | Path = DEMO_CONFIG) -> dict[str, f
         log.save_table([{'metric': k, 'value': round(v, 4)} for k, v in results.items()],
                        'evaluation', title=f'{Path(config).stem} on the synthetic shapes (val)')
         log.save_json(dict(config=str(config), metrics=results, train_seconds=round(train_seconds, 1),
-                           checkpoint=str(checkpoint), figure=str(figure)), 'results')
+                           checkpoint=str(checkpoint), figure=str(figure),
+                           augmented_batch=str(grid)), 'results')
         log.info(f'mAP@0.5 = {results["bbox_mAP_50"]:.3f}, mAP@[.5:.95] = {results["bbox_mAP"]:.3f} '
                  f'after {train_seconds:.0f} s of data generation and training; {drawn} detections '
-                 f'drawn on {image.name} -> {figure}')
+                 f'drawn on {image.name} -> {figure}; augmented training batch -> {grid}')
     return results
 
 

@@ -136,3 +136,18 @@ def point_config_at(cfg, root: str | Path) -> None:
     for evaluator, split in (('val_evaluator', 'val'), ('test_evaluator', 'val')):
         if cfg.get(evaluator) is not None:
             cfg[evaluator]['ann_file'] = root + f'annotations/instances_{split}.json'
+
+
+def train_on_synthetic(cfg, root: str | Path) -> None:
+    """Point the training set of any detection config (a COCO one included) at the training
+    split of a generated copy, with its class names; the model's head is left as it is.
+
+    Args:
+        cfg: an mmengine ``Config`` (modified in place).
+        root: the folder passed to :func:`make_synthetic_coco`.
+    """
+    from ..runtime import source_dataset_cfg
+
+    source_dataset_cfg(cfg.train_dataloader['dataset']).update(
+        data_root=str(Path(root)) + '/', ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'), metainfo=dict(classes=CLASSES))

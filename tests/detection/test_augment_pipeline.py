@@ -9,19 +9,16 @@ import pytest
 import torch
 from mmdet.registry import DATASETS
 
-from detection.datasets import SYNTHETIC_CLASSES, make_synthetic_coco, point_config_at
+from detection.datasets import make_synthetic_coco, train_on_synthetic
 from detection.engine import DAMOAugmentScheduleHook
-from detection.runtime import load_config, source_dataset_cfg
+from detection.runtime import load_config
 
 from .conftest import CONFIG_NS, CONFIG_T
 
 
 def training_set(config, root):
     cfg = load_config(config)
-    point_config_at(cfg, root)
-    source = source_dataset_cfg(cfg.train_dataloader.dataset)
-    source.update(ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
-                  metainfo=dict(classes=SYNTHETIC_CLASSES))
+    train_on_synthetic(cfg, root)
     return DATASETS.build(cfg.train_dataloader.dataset)
 
 
@@ -64,3 +61,13 @@ def test_training_images_before_and_after_the_no_aug_switch(shapes, config, size
         assert stage2['inputs'].shape == (3, size, size) and stage2['inputs'].dtype == torch.uint8
         got = stage2['data_samples'].gt_instances.bboxes.tensor.numpy()
         assert np.allclose(got, boxes, atol=1e-3) or np.allclose(got, flipped, atol=1e-3)
+
+
+def test_browse_dataset_draws_the_augmented_training_images(tmp_path):
+    from PIL import Image
+
+    from detection import browse_dataset
+    out = browse_dataset.main([str(CONFIG_T), '--synthetic', '--num', '6', '--work-dir', str(tmp_path)])
+    assert out == tmp_path / 'figures' / 'augmented_batch.png'
+    with Image.open(out) as img:
+        assert img.size == (1200, 600)  # 4 columns x 2 rows of 3-inch panels at 100 dpi
