@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common.checkpoint import load_checkpoint, save_checkpoint
 from .converters import ConversionError, convert_official_state_dict, official_weights
-from .runtime import build_detector_from_config
+from .runtime import build_detector_from_config, load_config, source_dataset_cfg
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> Path:
     detector.load_state_dict(converted, strict=True)
     for note in notes:
         print(f'note: {note}')
+    classes = source_dataset_cfg(load_config(args.config).test_dataloader.dataset).metainfo['classes']
     out = save_checkpoint(args.out, dict(state_dict=converted, meta=dict(
-        source=str(args.official), config=str(args.config), converted_by='detection.convert')))
+        source=str(args.official), config=str(args.config), converted_by='detection.convert',
+        dataset_meta=dict(classes=list(classes)))))
     print(f'converted {len(converted)} tensors from {args.official} -> {out}')
     return out
 
