@@ -2,19 +2,21 @@
 
     python -m detection.evaluate <config> <checkpoint> [key=value ...] [--cfg-options ...]
                                  [--work-dir DIR]
+    torchrun --nproc_per_node=K -m detection.evaluate ...   (the images split over K processes)
 
 Prints the COCO bbox metrics and writes them to ``<work-dir>/tables/evaluation.{md,json}``.
 """
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from common.runlog import RunLogger
-from .runtime import load_config
+from .runtime import load_config, set_launcher
 
 METRIC_NAMES = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
 
@@ -25,7 +27,7 @@ def evaluate(config: str | Path, checkpoint: str | Path, work_dir: str | Path,
     cfg = load_config(config, overrides)
     cfg.work_dir = str(work_dir)
     cfg.load_from = str(checkpoint)
-    cfg.launcher = 'none'
+    set_launcher(cfg)
     metrics = Runner.from_cfg(cfg).test()
     return {name: float(metrics[f'coco/{name}']) for name in METRIC_NAMES if f'coco/{name}' in metrics}
 
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     work_dir = Path(args.work_dir or Path('work_dirs') / Path(args.config).stem / 'evaluation')
     metrics = evaluate(args.config, args.checkpoint, work_dir, {**args.overrides, **args.cfg_options})
+    if int(os.environ.get('RANK', '0')) != 0:
+        return metrics
     with RunLogger(work_dir, tensorboard=False) as log:
         log.save_table([{'metric': k, 'value': round(v, 4)} for k, v in metrics.items()],
                        'evaluation', title=f'COCO bbox metrics of {Path(args.checkpoint).name}')

@@ -1,6 +1,7 @@
 """What every detection entrypoint does first: set MMDetection up, load a config, build a model."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -47,6 +48,24 @@ def build_detector_from_config(config: str | Path | Config, checkpoint: Optional
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     return model.to(device).eval()
+
+
+def set_launcher(cfg: Config) -> Config:
+    """Distributed when started by ``torchrun`` (``WORLD_SIZE`` > 1): MMEngine's ``pytorch``
+    launcher. Without a GPU (MMEngine's launcher assumes one) the processes join a gloo group
+    here, DDP wraps the CPU model, and SyncBN, which needs CUDA, is left off. In place."""
+    import torch
+    import torch.distributed as dist
+
+    distributed = int(os.environ.get('WORLD_SIZE', '1')) > 1
+    cfg.launcher = 'pytorch' if distributed else 'none'
+    if distributed and not torch.cuda.is_available():
+        if not dist.is_initialized():
+            dist.init_process_group('gloo')
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
+        if cfg.pop('sync_bn', None) is not None:
+            print('[detection] no GPU: training without SyncBN (sync_bn needs CUDA)')
+    return cfg
 
 
 def source_dataset_cfg(dataset_cfg: Mapping) -> Mapping:

@@ -11,13 +11,12 @@ logs, ``vis_data/scalars.json`` (metrics as JSON lines), TensorBoard events and 
 from __future__ import annotations
 
 import argparse
-import os
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from common.config import add_config_arguments, parse_config_args, work_dir_from_args
-from .runtime import load_config, source_dataset_cfg
+from .runtime import load_config, set_launcher, source_dataset_cfg
 
 
 def check_num_classes(cfg: Config) -> None:
@@ -34,7 +33,7 @@ def build_runner(args: argparse.Namespace) -> Runner:
     """The MMEngine runner for the parsed command line."""
     cfg = load_config(args.config, {**(args.overrides or {}), **(args.cfg_options or {})})
     cfg.work_dir = str(work_dir_from_args(args))
-    cfg.launcher = 'pytorch' if int(os.environ.get('WORLD_SIZE', '1')) > 1 else 'none'
+    set_launcher(cfg)
     if args.resume:
         cfg.resume = True
         cfg.load_from = None

@@ -26,7 +26,20 @@ def test_short_cpu_training_reaches_map50_of_half(trained_t):
     assert (work_dir / 'tables' / 'evaluation.json').is_file()
 
 
-def test_infer_on_a_folder_scores_as_the_evaluator(trained_t, tmp_path):
+def evaluate_args(work_dir, out_dir):
+    data = work_dir / 'data'
+    return [str(SLIM_T), str(work_dir / 'train' / 'epoch_15.pth'),
+            f'val_dataloader.dataset.data_root={data}/', f'test_dataloader.dataset.data_root={data}/',
+            f'test_evaluator.ann_file={data}/annotations/instances_val.json', '--work-dir', str(out_dir)]
+
+
+@pytest.fixture(scope='module')
+def evaluation(trained_t, tmp_path_factory):
+    work_dir, _ = trained_t
+    return evaluate.main(evaluate_args(work_dir, tmp_path_factory.mktemp('eval')))
+
+
+def test_infer_on_a_folder_scores_as_the_evaluator(trained_t, evaluation, tmp_path):
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -43,13 +56,33 @@ def test_infer_on_a_folder_scores_as_the_evaluator(trained_t, tmp_path):
     cocoeval.evaluate()
     cocoeval.accumulate()
     cocoeval.summarize()
-    root = f'{data}/'
-    metrics = evaluate.main([str(SLIM_T), str(checkpoint), f'val_dataloader.dataset.data_root={root}',
-                             f'test_dataloader.dataset.data_root={root}',
-                             f'test_evaluator.ann_file={ann_file}', '--work-dir', str(tmp_path / 'eval')])
     # Same model, images and test pipeline: the COCO-results file scores as the evaluator.
-    assert cocoeval.stats[0] == pytest.approx(metrics['bbox_mAP'], abs=1e-3)
-    assert cocoeval.stats[1] == pytest.approx(metrics['bbox_mAP_50'], abs=1e-3) and cocoeval.stats[1] >= 0.5
+    assert cocoeval.stats[0] == pytest.approx(evaluation['bbox_mAP'], abs=1e-3)
+    assert cocoeval.stats[1] == pytest.approx(evaluation['bbox_mAP_50'], abs=1e-3)
+    assert cocoeval.stats[1] >= 0.5
+
+
+def test_evaluation_under_torchrun_splits_the_images_and_agrees(trained_t, evaluation, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    work_dir, _ = trained_t
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+           f'--master_port={port}', '-m', 'detection.evaluate', *evaluate_args(work_dir, tmp_path)]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = '\n'.join(p.read_text() for p in tmp_path.glob('*/*.log'))  # MMEngine's run log
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log  # 2 processes
+    table = json.loads((tmp_path / 'tables' / 'evaluation.json').read_text())
+    distributed = {row['metric']: row['value'] for row in table}
+    assert distributed['bbox_mAP'] == pytest.approx(evaluation['bbox_mAP'], abs=1e-3)
+    assert distributed['bbox_mAP_50'] == pytest.approx(evaluation['bbox_mAP_50'], abs=1e-3)
 
 
 @pytest.mark.slow
