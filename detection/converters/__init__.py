@@ -1,7 +1,6 @@
 """Checkpoint converters from official releases to this package's module layout."""
-from .damoyolo_official import official_key_map
-from .convert_state_dict import (ConversionError, convert_official_state_dict, official_weights,
-                                 to_official_state_dict)
+from .convert_state_dict import (ConversionError, convert_official_state_dict, official_key_map,
+                                 official_weights, to_official_state_dict)
 
 __all__ = ['ConversionError', 'convert_official_state_dict', 'official_key_map', 'official_weights',
            'to_official_state_dict']

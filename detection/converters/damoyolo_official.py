@@ -13,7 +13,7 @@ slot); ``DepthwiseConv`` holds ``depthwise``, ``dwnorm``, ``pointwise``, ``pwnor
 ``conv1``, ``conv2``, ``convs``, ``conv3``; ``ZeroHead`` holds ``gfl_cls``, ``gfl_reg``,
 ``scales``, ``integral``.
 
-:func:`official_key_map` walks a model built by this package and returns, for every entry of its
+:func:`damoyolo_key_map` walks a model built by this package and returns, for every entry of its
 ``state_dict``, the official name of the same tensor.
 """
 from __future__ import annotations
@@ -218,7 +218,7 @@ COMPONENTS: dict[type, Callable[[nn.Module, str, str], KeyMap]] = {
 }
 
 
-def official_key_map(detector: nn.Module) -> KeyMap:
+def damoyolo_key_map(detector: nn.Module) -> KeyMap:
     """Map every ``state_dict`` key of a DAMO-YOLO detector built here to the official key.
 
     Args:

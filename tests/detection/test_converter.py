@@ -9,7 +9,7 @@ from detection.converters.convert_state_dict import ConversionError
 from detection.runtime import build_detector_from_config, load_config
 
 from . import official_layout as off
-from .conftest import CONFIG_M, CONFIG_NS, CONFIG_T, calibrate_bn
+from .conftest import CONFIG_DIR, CONFIG_M, CONFIG_NS, CONFIG_T, calibrate_bn
 
 OFFICIAL_KEYS = {'class': 'block', 'in': 'in_channels', 'out': 'out_channels', 'btn': 'mid_channels',
                  'k': 'kernel_size', 's': 'stride', 'L': 'num_blocks'}
@@ -177,8 +177,8 @@ def test_legacy_head_with_an_extra_class_channel_converts_to_the_first_classes()
         legacy[key] = torch.cat([state[key], extra])
     notes = []
     converted = convert_official_state_dict(legacy, ours, notes)
-    assert notes == ['legacy head: dropped the extra class channel of 6 tensors '
-                     '(as the official code does at inference)']
+    assert notes == ['dropped the extra (background / legacy) class channel of 6 classifier '
+                     'tensors, as the official inference does']
     assert all(torch.equal(converted[k], v) for k, v in ours.state_dict().items())
 
 
@@ -192,3 +192,47 @@ def test_deploy_form_and_non_checkpoints_are_refused(tmp_path):
     with pytest.raises(SystemExit, match='expected a state dict'):
         convert.main([str(CONFIG_T), str(tmp_path / 'odd.pth'), str(tmp_path / 'out.pth')])
     assert not (tmp_path / 'out.pth').exists()
+
+
+# GiraffeDet (damo-cv/GiraffeDet, MMDetection 2): keys of the official D7 built from its
+# configs/giraffeDet/giraffe_d7_scratch_6x.py (Space2DepthChain + GiraffeNeck: 532 tensors;
+# GFocalHead as in its gfocal_head.py, with 81 classifier channels).
+GIRAFFE_D7 = CONFIG_DIR / 'giraffedet' / 'giraffedet_s2d-gfpn-d7_8xb2-73e_coco.py'
+
+
+REAL_GIRAFFEDET_KEYS = [
+    'backbone.conv1.conv.weight', 'backbone.conv2.bn.running_var', 'backbone.focus_8x.conv.conv.weight',
+    'backbone.focus_128x.conv.bn.num_batches_tracked',
+    'neck.cell.giraffeNeck.fnode.0.after_combine.conv1x1.weight',
+    'neck.cell.giraffeNeck.fnode.69.after_combine.conv.conv.weight',
+    'neck.cell.giraffeNeck.fnode.69.after_combine.conv.bn.running_mean',
+    'bbox_head.cls_convs.1.gn.weight', 'bbox_head.reg_convs.0.conv.weight', 'bbox_head.gfl_cls.bias',
+    'bbox_head.gfl_reg.weight', 'bbox_head.scales.4.scale', 'bbox_head.reg_conf.0.weight',
+    'bbox_head.reg_conf.2.bias', 'bbox_head.integral.project']
+
+
+def test_giraffedet_official_layout_round_trips_and_has_the_real_names():
+    ours = build_detector_from_config(GIRAFFE_D7)
+    randomise(ours, 5)
+    official = to_official_state_dict(ours)
+    assert set(REAL_GIRAFFEDET_KEYS) <= set(official)
+    assert sum(not k.startswith('bbox_head') for k in official) == 532
+    assert not any(k.endswith('conv1x1.bias') for k in official)  # timm create_conv2d: no bias
+    back = convert_official_state_dict(official, ours)
+    assert all(torch.equal(back[k], v) for k, v in ours.state_dict().items())
+
+
+def test_giraffedet_mmdet2_checkpoint_with_81_class_channels_converts(tmp_path, capsys):
+    ours = build_detector_from_config(GIRAFFE_D7)
+    randomise(ours, 6)
+    official = to_official_state_dict(ours)
+    for key in ('bbox_head.gfl_cls.weight', 'bbox_head.gfl_cls.bias'):  # + the background channel
+        official[key] = torch.cat([official[key], torch.full_like(official[key][:1], -9.0)])
+    torch.save({'meta': {'epoch': 73}, 'state_dict': official, 'optimizer': {'state': {}}},
+               tmp_path / 'giraffe_d7.pth')
+    out = convert.main([str(GIRAFFE_D7), str(tmp_path / 'giraffe_d7.pth'), str(tmp_path / 'ours.pth')])
+    printed = capsys.readouterr().out
+    assert 'ignored training state: meta, optimizer' in printed
+    assert 'dropped the extra (background / legacy) class channel of 2' in printed
+    loaded = load_checkpoint(out)['state_dict']
+    assert all(torch.equal(loaded[k], v) for k, v in ours.state_dict().items())

@@ -149,7 +149,8 @@ def test_fusion_node_resamples_inputs_to_its_level():
     with torch.no_grad():
         out = node([torch.rand(1, 2, 8, 8), torch.rand(1, 3, 4, 4), torch.rand(1, 4, 2, 2)])
     assert out.shape == (1, 5, 4, 4)
-    assert node.conv1x1.in_channels == 9 and node.conv1x1.bias is not None
+    # Official after_combine: timm create_conv2d 1x1 (no bias by default), 3x3 without bias.
+    assert node.conv1x1.in_channels == 9 and node.conv1x1.bias is None
     assert node.conv3x3.bias is None
 
 

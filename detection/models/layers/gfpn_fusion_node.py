@@ -20,9 +20,11 @@ class GFPNFusionNode(BaseModule):
     Each input ``i`` is one level finer, equal or one level coarser than the node
     (``level_offsets[i]`` = -1, 0, +1). Finer inputs are max-pooled (3x3, stride 2, padding 1),
     coarser ones upsampled x2; inputs keep their channels (no per-input 1x1 conv: the official
-    README's "removed the redundant 1x1 convolutions in Queen-Fusion"). The 1x1 conv has a bias
-    and is followed by the activation; the 3x3 conv has no bias and is followed by the norm and
-    no activation. Convs keep PyTorch's default init, as the official neck does.
+    README's "removed the redundant 1x1 convolutions in Queen-Fusion"). The 1x1 conv (official
+    timm ``create_conv2d``, which defaults to no bias) is followed by the activation; the 3x3
+    conv has no bias and is followed by the norm and no activation. Convs keep PyTorch's default
+    init, as the official neck does (its TF-style ``_init_weight`` tests a different class and
+    touches only the norms, which it sets to their defaults).
 
     Args:
         in_channels: channels of each input, in concatenation order.
@@ -60,7 +62,7 @@ class GFPNFusionNode(BaseModule):
         self.level_offsets = tuple(level_offsets)
         self.upsample_mode = upsample_mode
         self.downsample = nn.MaxPool2d(3, stride=2, padding=1)
-        self.conv1x1 = nn.Conv2d(sum(in_channels), out_channels, 1)
+        self.conv1x1 = nn.Conv2d(sum(in_channels), out_channels, 1, bias=False)
         self.act = build_activation_layer(act_cfg)
         self.conv3x3 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
         self.norm = build_norm_layer(norm_cfg, out_channels)[1]
