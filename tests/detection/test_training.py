@@ -90,3 +90,38 @@ def test_short_cpu_training_of_reduced_giraffedet_reaches_map50_of_half(tmp_path
     metrics = demo.main(['--config', str(SLIM_D7), '--work-dir', str(tmp_path)])
     assert metrics['bbox_mAP_50'] >= 0.5
     assert (tmp_path / 'figures' / 'prediction.png').is_file()
+
+
+def test_onnx_with_nms_in_the_graph_matches_the_models_predictions(trained_t, tmp_path):
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from mmdet.structures import DetDataSample
+
+    from detection import export
+    from detection.runtime import build_detector_from_config
+
+    work_dir, _ = trained_t
+    checkpoint = work_dir / 'train' / 'epoch_15.pth'
+    row = export.main([str(SLIM_T), str(checkpoint), '--nms', '--out', str(tmp_path / 'nms.onnx'),
+                       '--work-dir', str(tmp_path)])
+    assert row['onnxruntime max |d score|'] < 1e-3 and row['onnxruntime max |d box| (px)'] < 0.1
+    # The in-graph NMS equals MMDetection's post-processing of the same model, at two sizes.
+    model = build_detector_from_config(SLIM_T, str(checkpoint))
+    session = ort.InferenceSession(str(tmp_path / 'nms.onnx'))
+    images = sorted((work_dir / 'data' / 'val').iterdir())[:2]
+    for size in ((128, 128), (160, 192)):
+        import cv2
+        batch = np.stack([cv2.resize(cv2.imread(str(p))[..., ::-1], size[::-1]) for p in images])
+        batch = batch.transpose(0, 3, 1, 2).astype(np.float32)
+        dets = session.run(None, {'images': batch})[0]
+        meta = dict(img_shape=size, ori_shape=size, scale_factor=(1.0, 1.0), batch_input_shape=size)
+        with torch.no_grad():
+            preds = model.predict(torch.from_numpy(batch), [DetDataSample(metainfo=meta) for _ in images])
+        for b, pred in enumerate(preds):
+            mine = dets[dets[:, 0] == b]
+            assert len(mine) == len(pred.pred_instances) > 0, size
+            order = np.argsort(-mine[:, 5], kind='stable')
+            np.testing.assert_allclose(mine[order, 5], pred.pred_instances.scores.numpy(), atol=1e-4)
+            np.testing.assert_allclose(mine[order, 1:5], pred.pred_instances.bboxes.numpy(), atol=0.05)
+            assert (mine[order, 6] == pred.pred_instances.labels.numpy()).all()
