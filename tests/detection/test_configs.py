@@ -19,7 +19,6 @@ def test_every_damoyolo_size_and_distillation_pair_has_a_config():
 def test_config_builds(config):
     cfg = load_config(config)
     model = build_detector_from_config(cfg)
-    assert sum(p.numel() for p in model.parameters()) > 0
     train_set = source_dataset_cfg(cfg.train_dataloader.dataset)
     assert model.bbox_head.num_classes == len(train_set.metainfo['classes'])
     for pipeline in (cfg.train_dataloader.dataset.pipeline, train_set.pipeline,
