@@ -12,8 +12,10 @@ mmdet, because no library has the official variant):
   blended 50/50 with the mosaic (with uint8 truncation);
 - the final filter keeps boxes of area > 4 px^2.
 
-Random draws use Python's ``random`` in the official order within each transform (MMEngine seeds
-it per worker), so a fixed ``random.seed`` reproduces the official numbers for the same inputs.
+Random draws use Python's ``random`` (MMEngine seeds it per worker) with the official
+distributions and, within each transform, the official order; the partners are drawn earlier, by
+``get_indexes``, and the official ``mosaic_prob`` draw (1.0 in every config) is not made. Given
+the same partners and draws, the outputs equal the official wrapper's (compared in scratch).
 Images are ``(H, W, 3)`` uint8 in the loader's channel order; boxes are pixel ``x1, y1, x2, y2``.
 """
 from __future__ import annotations
