@@ -76,7 +76,10 @@ def infer(config, checkpoint: str | Path, source: str | Path, out_dir: str | Pat
     inferencer = DetInferencer(model=cfg, weights=str(checkpoint), device=device)
     classes = inferencer.model.dataset_meta['classes']
     out_dir.mkdir(parents=True, exist_ok=True)
-    if source.suffix.lower() in VIDEO_SUFFIXES:
+    is_video = source.suffix.lower() in VIDEO_SUFFIXES
+    if is_video and ann_file is not None:
+        raise SystemExit('--ann-file maps image file names to ids; a video has none')
+    if is_video:
         import cv2
         samples, writer = [], None
         for video, frames in _video_frames(source, batch_size):
@@ -90,13 +93,14 @@ def infer(config, checkpoint: str | Path, source: str | Path, out_dir: str | Pat
             for vis in out['visualization']:
                 writer.write(np.ascontiguousarray(vis[..., ::-1]))  # RGB drawing -> BGR frame
         writer.release()
-        names = [f'{source.stem}#{i}' for i in range(len(samples))]
     else:
         out = inferencer(str(source), batch_size=batch_size, return_datasamples=True,
                          pred_score_thr=score_thr, out_dir=str(out_dir), no_save_pred=True)
         samples = out['predictions']
         names = [Path(s.img_path).name for s in samples]
-    if ann_file is not None and source.suffix.lower() not in VIDEO_SUFFIXES:
+    if is_video:
+        image_ids, category_ids = list(range(len(samples))), list(range(1, len(classes) + 1))
+    elif ann_file is not None:
         image_ids, category_ids = _ids_from_annotations(Path(ann_file), classes, names)
     else:
         order = {n: i for i, n in enumerate(sorted(names))}

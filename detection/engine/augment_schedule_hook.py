@@ -1,5 +1,5 @@
-"""DAMO-YOLO's augmentation schedule: SADA ramps up, and the last epochs train without
-mosaic, affine, mixup and SADA."""
+"""DAMO-YOLO's augmentation schedule: SADA ramps up over the run, and the last epochs train
+without mosaic, affine and mixup."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -26,12 +26,14 @@ def _pipeline_transforms(dataset) -> list:
 class DAMOAugmentScheduleHook(Hook):
     """Drive SADA's ``progress`` and switch the strong augmentations off for the last epochs.
 
-    ``progress = iteration / ((max_epochs - no_aug_epochs) * iterations_per_epoch)``, written to
-    every ``SADA`` transform of the training set before each iteration (official ``SA_Aug``:
-    image probability ``p * progress``, off once progress passes 1). From epoch ``max_epochs -
-    no_aug_epochs`` on, the transform types in ``skip_type_keys`` are skipped (official
-    ``no_aug_epochs``: the loader then serves plain resized, flipped images). The training set
-    must be a ``MultiImageMixDataset`` for the switch.
+    ``progress = iteration / total iterations``, written to every ``SADA`` transform of the
+    training set before each iteration (official ``SA_Aug``: image probability ``p * progress``;
+    the official trainer builds it without ``no_aug_epochs``, so the ramp spans the whole run
+    and SADA stays on in the last epochs, which load images through the same transforms). From
+    epoch ``max_epochs - no_aug_epochs`` on, the transform types in ``skip_type_keys`` are
+    skipped (official ``no_aug_epochs``: no mosaic, affine or mixup; the images are resized,
+    flipped and SADA-augmented). The training set must be a ``MultiImageMixDataset`` for the
+    switch.
 
     Args:
         no_aug_epochs: official ``no_aug_epochs`` (16).
@@ -42,15 +44,14 @@ class DAMOAugmentScheduleHook(Hook):
 
     def __init__(self, no_aug_epochs: int = 16,
                  skip_type_keys: Sequence[str] = ('DAMOMosaic', 'DAMORandomAffine', 'DAMOMixUp',
-                                                  'DAMOBoxAreaFilter', 'SADA')) -> None:
+                                                  'DAMOBoxAreaFilter')) -> None:
         self.no_aug_epochs = no_aug_epochs
         self.skip_type_keys = tuple(skip_type_keys)
         self._switched = False
         self._restart_loader = False
 
     def progress(self, runner) -> float:
-        ramp_iters = (runner.max_epochs - self.no_aug_epochs) * len(runner.train_dataloader)
-        return runner.iter / ramp_iters if ramp_iters > 0 else float('inf')
+        return runner.iter / max(runner.max_epochs * len(runner.train_dataloader), 1)
 
     def _set_progress(self, runner) -> None:
         for transform in _pipeline_transforms(runner.train_dataloader.dataset):

@@ -146,8 +146,15 @@ def test_mixup_skips_images_without_boxes_and_draws_partners_with_boxes():
                      dict(instances=[dict(ignore_flag=0)])])
     random.seed(1)
     assert {DAMOMixUp().get_indexes(data)[0] for _ in range(20)} == {2}
-    with pytest.raises(ValueError, match='no image with boxes'):
-        DAMOMixUp(max_draws=50).get_indexes(_Dataset(data[:2]))
+    assert DAMOMixUp(max_draws=50).get_indexes(_Dataset(data[:2])) == []  # none has boxes: no mixup
+    # The mixup probability is drawn first: 15% of the samples load a partner.
+    random.seed(2)
+    drawn = sum(bool(DAMOMixUp(prob=0.15).get_indexes(data)) for _ in range(2000))
+    assert 250 <= drawn <= 350
+    out = DAMOMixUp()({**sample(solid(10, 10, 9), [[0, 0, 5, 5]]), 'mix_results': []})
+    assert (out['img'] == 9).all() and 'mix_results' not in out
+    with pytest.raises(ValueError, match='MultiImageMixDataset'):
+        DAMOMixUp()(sample(solid(10, 10, 9), [[0, 0, 5, 5]]))
 
 
 def test_area_filter_keeps_boxes_above_four_square_pixels_and_empty_images():
@@ -166,3 +173,36 @@ def test_affine_zero_height_box_can_survive_a_rotation(monkeypatch):
     out = t(sample(solid(200, 200, 0), [[60, 100, 140, 100]]))
     box = out['gt_bboxes'].numpy()[0]
     assert box[3] - box[1] == pytest.approx(80 * math.sin(math.radians(30)), abs=1e-3)
+
+
+def test_affine_boxes_follow_the_polygons_when_every_box_has_one(monkeypatch):
+    # A diamond (50,40)-(60,50)-(50,60)-(40,50) turned 45 degrees about the centre of a 100x100
+    # canvas becomes an axis-aligned square of side 10 sqrt(2) centred at (50, 50): the polygon
+    # path gives that square; the corner path the 20x20 box's turned corners, side 20 sqrt(2).
+    t = DAMORandomAffine(img_scale=(100, 100))
+    monkeypatch.setattr(t, 'sample', lambda: dict(angle=45.0, scale=1.0, shear_x=0.0, shear_y=0.0,
+                                                  tx=0.5, ty=0.5))
+    diamond = np.array([[50, 40], [60, 50], [50, 60], [40, 50]], np.float32)
+    half = 5 * math.sqrt(2)
+    out = t({**sample(solid(100, 100, 0), [[40, 40, 60, 60]]), 'mosaic_segments': [diamond]})
+    np.testing.assert_allclose(out['gt_bboxes'].numpy(), [[50 - half, 50 - half, 50 + half, 50 + half]],
+                               atol=1e-3)
+    assert 'mosaic_segments' not in out
+    # One polygon for two boxes (an object without one): every box takes the corner path.
+    out = t({**sample(solid(100, 100, 0), [[40, 40, 60, 60], [10, 10, 20, 20]]),
+             'mosaic_segments': [diamond]})
+    np.testing.assert_allclose(out['gt_bboxes'].numpy()[0], [50 - 2 * half, 50 - 2 * half,
+                                                          50 + 2 * half, 50 + 2 * half], atol=1e-3)
+
+
+def test_mosaic_carries_each_objects_polygons_concatenated(monkeypatch):
+    fixed_uniform(monkeypatch, [70.9, 130.2])  # the split of the first mosaic test
+    tiles = [sample(solid(40, 50, 10 * (i + 1)), [[5, 5, 15, 10]], labels=[i]) for i in range(4)]
+    for tile in tiles:  # two polygon parts, concatenated as one point list (official pull_item)
+        tile['instances'] = [dict(mask=[[5, 5, 15, 5, 15, 10], [5, 10, 10, 10, 10, 5]], ignore_flag=0)]
+    tiles[2]['instances'] = [dict(mask=None, ignore_flag=0)]  # no polygon: no entry
+    out = DAMOMosaic(img_scale=(100, 80))({**tiles[0], 'mix_results': tiles[1:]})
+    segments = out['mosaic_segments']
+    assert len(segments) == 3 and segments[0].shape == (6, 2)
+    # Tile 0: x 2x + 30, y 2y - 10 (as its box); then clipped to the 200x160 canvas.
+    np.testing.assert_allclose(segments[0][:3], [[40, 0], [60, 0], [60, 10]])

@@ -1,5 +1,5 @@
 """The DAMO-YOLO training set as the configs build it: the official strong augmentation first,
-then, after DAMOAugmentScheduleHook's switch, plain resized and flipped images."""
+then, after DAMOAugmentScheduleHook's switch, resized and flipped images (SADA stays on)."""
 import json
 import logging
 import random
@@ -57,8 +57,10 @@ def test_training_images_before_and_after_the_no_aug_switch(shapes, config, size
     flipped = boxes.copy()
     flipped[:, [0, 2]] = size - boxes[:, [2, 0]]
     for _ in range(4):
-        stage2 = dataset[0]  # load -> resize -> flip: the loaded boxes, scaled (maybe flipped)
-        assert stage2['inputs'].shape == (3, size, size) and stage2['inputs'].dtype == torch.uint8
+        # load -> resize -> flip -> SADA (progress 0 at iteration 0: no change but float32):
+        # the loaded boxes, scaled, maybe flipped
+        stage2 = dataset[0]
+        assert stage2['inputs'].shape == (3, size, size) and stage2['inputs'].dtype == torch.float32
         got = stage2['data_samples'].gt_instances.bboxes.tensor.numpy()
         assert np.allclose(got, boxes, atol=1e-3) or np.allclose(got, flipped, atol=1e-3)
 

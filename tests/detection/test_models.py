@@ -179,3 +179,21 @@ def test_conv_init_kaiming_is_mmcvs_and_unknown_values_are_rejected():
     cfg.model.backbone.conv_init = 'xavier'
     with pytest.raises(ValueError, match="conv_init='xavier'"):
         build_detector_from_config(cfg)
+
+
+def test_conv_init_keeps_pretrained_weights_and_runs_once(tmp_path):
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().setLevel('WARNING')
+    source = build_detector_from_config(CONFIG_T).backbone
+    torch.save({'state_dict': source.state_dict()}, tmp_path / 'backbone.pth')
+    cfg = load_config(CONFIG_T)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(tmp_path / 'backbone.pth'))
+    model = build_detector_from_config(cfg)
+    model.init_weights()
+    for key, value in source.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[key], value), key
+    plain = build_detector_from_config(CONFIG_T)
+    plain.init_weights()
+    first = {k: v.clone() for k, v in plain.backbone.state_dict().items()}
+    plain.backbone.init_weights()  # a second call is a no-op (MMEngine's _is_init guard)
+    assert all(torch.equal(plain.backbone.state_dict()[k], v) for k, v in first.items())

@@ -3,7 +3,7 @@
 # `python -m detection.demo` and the slow test run.
 # Architecture, losses, assigner, EMA, SADA and schedule shapes are T's; the recipe is shortened:
 # no mosaic/affine/mixup (too few epochs to profit), AdamW (the Nano recipe's optimiser) for
-# speed, SADA ramped over the first 13 epochs and off for the last 2.
+# speed; the last 2 epochs switch the (absent) mosaic/affine/mixup off while SADA ramps on to the end.
 _base_ = './damoyolo_tinynas-l20-t_8xb32-300e_coco.py'
 
 # The embedded synthetic COCO-format dataset (detection.datasets.make_synthetic_coco): coloured

@@ -88,8 +88,8 @@ model = dict(
 # ================================= Data pipelines =================================
 # The official MosaicWrapper (mosaic of 4 stretched tiles, affine about the centre, mixup with a
 # letterboxed partner, boxes of area > 4 kept), then its transforms: resize, flip, SADA.
-# DAMOAugmentScheduleHook ramps SADA up and skips the DAMO*/SADA steps in the last
-# `num_last_epochs` epochs, leaving load -> resize -> flip (the official no-aug pipeline).
+# DAMOAugmentScheduleHook ramps SADA up over the whole run and skips the DAMO* steps in the last
+# `num_last_epochs` epochs, leaving load -> resize -> flip -> SADA (the official no-aug pipeline).
 train_pipeline = [
     dict(type='DAMOMosaic', img_scale=mosaic_size),
     dict(

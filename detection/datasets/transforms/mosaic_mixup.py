@@ -6,16 +6,19 @@ mmdet, because no library has the official variant):
 
 - every tile is stretched to the canvas size (no keep-ratio) and the partners are drawn from the
   whole dataset (``get_indexes``, used by MMDetection's ``MultiImageMixDataset``), not a cache;
-- the affine is composed about the image centre, ``M = T @ S @ R @ C``, and boxes are filtered by
-  the official ``box_candidates`` rule;
+- the affine is composed about the image centre, ``M = T @ S @ R @ C``; with COCO polygons the
+  new boxes are the extents of the transformed polygons (official ``segments`` path: 1000
+  resampled points, those inside the image), else of the transformed box corners; then the
+  official ``box_candidates`` rule filters them;
 - mixup's partner is a raw image letterboxed into the canvas, jittered in scale, flipped, and
   blended 50/50 with the mosaic (with uint8 truncation);
 - the final filter keeps boxes of area > 4 px^2.
 
 Random draws use Python's ``random`` (MMEngine seeds it per worker) with the official
-distributions and, within each transform, the official order; the partners are drawn earlier, by
-``get_indexes``, and the official ``mosaic_prob`` draw (1.0 in every config) is not made. Given
-the same partners and draws, the outputs equal the official wrapper's (compared in scratch).
+distributions and, within each transform, the official order; the partners (and whether mixup
+happens) are drawn earlier, by ``get_indexes``, and the official ``mosaic_prob`` draw (1.0 in
+every config) is not made. Given the same partners and draws, the outputs equal the official
+wrapper's (compared in scratch).
 Images are ``(H, W, 3)`` uint8 in the loader's channel order; boxes are pixel ``x1, y1, x2, y2``.
 """
 from __future__ import annotations
@@ -44,7 +47,8 @@ def _boxes(results: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def _loaded_boxes(results: dict) -> tuple[np.ndarray, np.ndarray]:
     """``_boxes`` of a freshly loaded image, clipped to it with empty boxes dropped (the official
-    ``pull_item``)."""
+    ``pull_item``; it forgets to drop the dropped boxes' classes, which shifts later labels; here
+    each box keeps its own)."""
     h, w = results['img'].shape[:2]
     boxes, labels = _boxes(results)
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
@@ -53,7 +57,24 @@ def _loaded_boxes(results: dict) -> tuple[np.ndarray, np.ndarray]:
     return boxes[keep], labels[keep]
 
 
+def _loaded_segments(results: dict) -> list[np.ndarray]:
+    """One ``(k, 2)`` point list per non-ignored object with a polygon annotation, its polygons
+    concatenated (official ``pull_item``; objects without polygons have no entry, so the list can
+    be shorter than the boxes, which makes the affine use box corners)."""
+    segments = []
+    for inst in results.get('instances', []):
+        polygons = inst.get('mask')
+        if inst.get('ignore_flag', 0) or not isinstance(polygons, list):
+            continue
+        points = [v for polygon in polygons for v in polygon]
+        if points:
+            segments.append(np.asarray(points, dtype=np.float32).reshape(-1, 2))
+    return segments
+
+
 def _set_boxes(results: dict, boxes: np.ndarray, labels: np.ndarray) -> dict:
+    # Stored as float32 (MMDetection's boxes) between the steps; the official wrapper keeps
+    # float64 until the end, which can only matter for a box exactly at a filter threshold.
     results['gt_bboxes'] = HorizontalBoxes(boxes.reshape(-1, 4).astype(np.float32))
     results['gt_bboxes_labels'] = labels.astype(np.int64)
     results['gt_ignore_flags'] = np.zeros(len(labels), dtype=bool)
@@ -91,7 +112,9 @@ class DAMOMosaic(BaseTransform):
     """Four images stretched to ``img_scale`` each, on a ``2h x 2w`` canvas filled with 114.
 
     The split point is drawn in ``[0.5, 1.5) x img_scale``; the image itself is the top-left tile
-    and three partners are drawn uniformly from the whole dataset. Use inside
+    and three partners are drawn uniformly from the whole dataset. The objects' COCO polygons
+    (``results['instances'][i]['mask']``) follow the tiles into ``results['mosaic_segments']``
+    for the affine. Use inside
     ``MultiImageMixDataset`` (it calls ``get_indexes``) and follow with ``DAMORandomAffine``,
     which maps the canvas back to ``img_scale``.
 
@@ -116,7 +139,7 @@ class DAMOMosaic(BaseTransform):
         yc = int(random.uniform(0.5 * input_h, 1.5 * input_h))
         xc = int(random.uniform(0.5 * input_w, 1.5 * input_w))
         canvas = np.full((input_h * 2, input_w * 2, 3), PAD_VALUE, dtype=np.uint8)
-        all_boxes, all_labels = [], []
+        all_boxes, all_labels, all_segments = [], [], []
         for i, tile in enumerate([results] + results['mix_results']):
             boxes, labels = _loaded_boxes(tile)
             h0, w0 = tile['img'].shape[:2]
@@ -134,10 +157,12 @@ class DAMOMosaic(BaseTransform):
             boxes = boxes * [scale_w, scale_h, scale_w, scale_h] + [padw, padh, padw, padh]
             all_boxes.append(boxes)
             all_labels.append(labels)
+            all_segments += [seg * [scale_w, scale_h] + [padw, padh] for seg in _loaded_segments(tile)]
         boxes = np.concatenate(all_boxes)
         boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, 2 * input_w)
         boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, 2 * input_h)
         results.pop('mix_results')
+        results['mosaic_segments'] = [seg.clip(0, [2 * input_w, 2 * input_h]) for seg in all_segments]
         _set_image(results, canvas)
         return _set_boxes(results, boxes, np.concatenate(all_labels))
 
@@ -170,14 +195,52 @@ def affine_matrix(src_shape: tuple[int, int], out_size: tuple[int, int], angle: 
     return T @ S @ R @ C
 
 
+def transform_points(points: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``(k, 2)`` points through the 3x3 affine ``M``."""
+    return points @ M[:2, :2].T + M[:2, 2]
+
+
+def corner_boxes(boxes: np.ndarray, M: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Boxes enclosing the four mapped corners of each of ``boxes (n, 4)``, clipped to the
+    ``(width, height)`` output."""
+    n = len(boxes)
+    if n == 0:
+        return np.zeros((0, 4))
+    xy = transform_points(boxes[:, [0, 1, 2, 3, 0, 3, 2, 1]].reshape(n * 4, 2), M).reshape(n, 8)
+    x, y = xy[:, [0, 2, 4, 6]], xy[:, [1, 3, 5, 7]]
+    new = np.stack([x.min(1), y.min(1), x.max(1), y.max(1)], 1)
+    new[:, [0, 2]] = new[:, [0, 2]].clip(0, size[0])
+    new[:, [1, 3]] = new[:, [1, 3]].clip(0, size[1])
+    return new
+
+
+def resample_segment(points: np.ndarray, n: int = 1000) -> np.ndarray:
+    """``n`` points linearly interpolated along the point list (official ``resample_segments``:
+    the closing edge back to the first point is not sampled)."""
+    t = np.linspace(0, len(points) - 1, n)
+    index = np.arange(len(points))
+    return np.stack([np.interp(t, index, points[:, 0]), np.interp(t, index, points[:, 1])], 1)
+
+
+def segment_box(points: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Extent ``(4,)`` of the points inside ``[0, width] x [0, height]`` (official
+    ``segment2box``, zeros when none is inside, or when all inside points have x = 0)."""
+    x, y = points[:, 0], points[:, 1]
+    inside = (x >= 0) & (y >= 0) & (x <= width) & (y <= height)
+    x, y = x[inside], y[inside]
+    return np.array([x.min(), y.min(), x.max(), y.max()]) if any(x) else np.zeros(4)
+
+
 @TRANSFORMS.register_module()
 class DAMORandomAffine(BaseTransform):
     """Rotation, scale, shear and translation about the image centre into an ``img_scale`` image.
 
     Draws, in the official order, ``angle ~ U(-max_rotate_degree, +)``, ``scale ~
     U(scaling_ratio_range)``, ``shear_x, shear_y ~ U(-max_shear_degree, +)`` and ``tx, ty ~
-    U(0.5 - max_translate_ratio, 0.5 + max_translate_ratio)``. Box corners are mapped, the
-    enclosing box is clipped to the output, and ``box_candidates`` drops the rest.
+    U(0.5 - max_translate_ratio, 0.5 + max_translate_ratio)``. When the mosaic carried one
+    polygon per box (``results['mosaic_segments']``), the new boxes are the extents of the mapped
+    polygons inside the output; otherwise the mapped box corners' enclosing boxes, clipped to the
+    output. ``box_candidates`` drops the rest.
 
     Args:
         img_scale: ``(width, height)`` of the output.
@@ -211,14 +274,12 @@ class DAMORandomAffine(BaseTransform):
         if (M != np.eye(3)).any():
             img = cv2.warpAffine(img, M[:2], dsize=self.img_scale, borderValue=(PAD_VALUE,) * 3)
         boxes, labels = _boxes(results)
-        n = len(boxes)
-        corners = np.ones((n * 4, 3))
-        corners[:, :2] = boxes[:, [0, 1, 2, 3, 0, 3, 2, 1]].reshape(n * 4, 2)
-        xy = (corners @ M.T)[:, :2].reshape(n, 8)
-        x, y = xy[:, [0, 2, 4, 6]], xy[:, [1, 3, 5, 7]]
-        new = np.stack([x.min(1), y.min(1), x.max(1), y.max(1)], 1) if n else np.zeros((0, 4))
-        new[:, [0, 2]] = new[:, [0, 2]].clip(0, self.img_scale[0])
-        new[:, [1, 3]] = new[:, [1, 3]].clip(0, self.img_scale[1])
+        segments = results.pop('mosaic_segments', [])
+        if len(boxes) and len(segments) == len(boxes):
+            new = np.stack([segment_box(transform_points(resample_segment(seg), M), *self.img_scale)
+                            for seg in segments])
+        else:
+            new = corner_boxes(boxes, M, self.img_scale)
         keep = box_candidates(boxes.T * params['scale'], new.T)
         _set_image(results, img)
         return _set_boxes(results, new[keep], labels[keep])
@@ -229,7 +290,8 @@ class DAMOMixUp(BaseTransform):
     """Blend the image 50/50 with a letterboxed, scale-jittered, maybe flipped partner.
 
     Applied with probability ``prob`` when the image has boxes; the partner is drawn from the
-    whole dataset among images with boxes (``get_indexes``). The partner is fitted into
+    whole dataset among images with boxes (``get_indexes``, which also makes the ``prob`` draw,
+    so that the 85% of samples without mixup load no partner). The partner is fitted into
     ``img_scale`` keeping its aspect (top-left, padded 114), resized by ``jitter ~
     U(ratio_range)``, flipped with probability 0.5, zero-padded to at least the image size and
     cropped at a random offset. Its boxes are added unfiltered (``DAMOBoxAreaFilter`` follows).
@@ -239,7 +301,8 @@ class DAMOMixUp(BaseTransform):
         ratio_range: official ``mixup_scale``.
         prob: official ``mixup_prob``.
         max_draws: how many random draws ``get_indexes`` makes looking for an image with boxes
-            before it stops with an error (the official loop would not stop).
+            before it gives up (no mixup; the official loop would not stop, but it never looks
+            when no image has boxes, because the mosaic then has none).
     """
 
     def __init__(self, img_scale: tuple[int, int] = (640, 640),
@@ -251,19 +314,23 @@ class DAMOMixUp(BaseTransform):
         self.max_draws = max_draws
 
     def get_indexes(self, dataset) -> list[int]:
+        if random.random() >= self.prob:
+            return []
         for _ in range(self.max_draws):
             index = random.randint(0, len(dataset) - 1)
             if any(not inst.get('ignore_flag', 0) for inst in dataset.get_data_info(index)['instances']):
                 return [index]
-        raise ValueError(f'DAMOMixUp: no image with boxes in {self.max_draws} random draws; '
-                         'the training set needs annotated images for mixup')
+        return []
 
     def transform(self, results: dict) -> dict:
+        if 'mix_results' not in results:
+            raise ValueError('DAMOMixUp needs results["mix_results"] (empty when not mixing): put '
+                             'it in a MultiImageMixDataset pipeline')
         boxes, labels = _boxes(results)
-        if len(boxes) == 0 or random.random() >= self.prob:
-            results.pop('mix_results', None)
+        partners = results.pop('mix_results')
+        if len(boxes) == 0 or not partners:
             return results
-        partner = results.pop('mix_results')[0]
+        partner = partners[0]
         jitter = random.uniform(*self.ratio_range)
         flip = random.uniform(0, 1) > 0.5
         img = partner['img']

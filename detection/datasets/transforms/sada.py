@@ -3,7 +3,7 @@ from SA-AutoAug), as an MMDetection transform.
 
 Each image draws one of five searched sub-policies; a sub-policy is a colour operation and then
 a geometric one, each applied to the image with probability ``p * progress`` (``progress`` =
-training iteration / iterations before the last no-augmentation epochs; off once it passes 1).
+training iteration / all training iterations, as the official trainer builds it; off past 1).
 Inside an image, each box is picked with a probability that depends on its area, and the
 operation is blended in through a Gaussian around the box:
 
@@ -271,7 +271,7 @@ class SADA(BaseTransform):
     """Scale-aware box-level augmentation with the official searched policy.
 
     Place after the flip; outputs a float32 image. ``progress`` (0 at the start of training, 1
-    when the no-augmentation epochs begin) is written by ``DAMOAugmentScheduleHook`` into shared
+    at its end) is written by ``DAMOAugmentScheduleHook`` into shared
     memory that the loader workers read, so persistent workers follow it. The official loader
     estimates the same number from each worker's image count; the two agree to within the
     prefetched batches. Without the hook ``progress`` stays at ``initial_progress``.

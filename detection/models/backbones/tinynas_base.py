@@ -8,7 +8,7 @@ from torch import Tensor
 
 from mmdet.models.backbones.csp_darknet import Focus
 from mmdet.utils import ConfigType
-from ..layers import reset_to_pytorch_default
+from ..layers import conv_init_applies, reset_to_pytorch_default
 from .tinynas_structure import StageSpec
 
 
@@ -31,8 +31,10 @@ class TinyNASBase(BaseModule):
             reset_to_pytorch_default(self)
 
     def init_weights(self) -> None:
+        was_initialised = self._is_init
         super().init_weights()
-        self.apply_conv_init()
+        if conv_init_applies(self, was_initialised):
+            self.apply_conv_init()
 
     @staticmethod
     def _make_stem(stem: StageSpec, use_focus: bool, stride: int, norm_cfg: ConfigType,

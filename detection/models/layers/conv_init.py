@@ -12,6 +12,14 @@ def check_conv_init(conv_init: str, owner: str) -> str:
     return conv_init
 
 
+def conv_init_applies(module: nn.Module, was_initialised: bool) -> bool:
+    """Whether ``init_weights`` should re-draw the convs: only on the first call, and not when
+    ``init_cfg`` loads pretrained weights (``type='Pretrained'``), which it must not overwrite."""
+    cfgs = module.init_cfg if isinstance(module.init_cfg, list) else [module.init_cfg]
+    pretrained = any(isinstance(c, dict) and c.get('type') == 'Pretrained' for c in cfgs)
+    return getattr(module, 'conv_init', None) == 'pytorch' and not was_initialised and not pretrained
+
+
 def reset_to_pytorch_default(module: nn.Module, keep: tuple[type, ...] = ()) -> None:
     """Re-draw every ``Conv2d`` and batch norm of ``module`` as PyTorch's constructors do
     (Kaiming-uniform with ``a = sqrt(5)``: ``|w| <= 1 / sqrt(fan_in)``; BN weight 1, bias 0),

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptMultiConfig
-from ..layers import FusionBlock, check_conv_init, reset_to_pytorch_default
+from ..layers import FusionBlock, check_conv_init, conv_init_applies, reset_to_pytorch_default
 
 
 @MODELS.register_module()
@@ -97,8 +97,10 @@ class RepGFPN(BaseModule):
             reset_to_pytorch_default(self, keep=(DepthwiseSeparableConvModule,))
 
     def init_weights(self) -> None:
+        was_initialised = self._is_init
         super().init_weights()
-        self.apply_conv_init()
+        if conv_init_applies(self, was_initialised):
+            self.apply_conv_init()
 
     def forward(self, inputs: Sequence[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         p3, p4, p5 = inputs
