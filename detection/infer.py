@@ -92,6 +92,8 @@ def infer(config, checkpoint: str | Path, source: str | Path, out_dir: str | Pat
                                          (video.width, video.height))
             for vis in out['visualization']:
                 writer.write(np.ascontiguousarray(vis[..., ::-1]))  # RGB drawing -> BGR frame
+        if writer is None:
+            raise SystemExit(f'{source}: no frames could be read')
         writer.release()
     else:
         out = inferencer(str(source), batch_size=batch_size, return_datasamples=True,

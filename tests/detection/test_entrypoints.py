@@ -55,3 +55,28 @@ def test_train_one_epoch_then_evaluate_and_resume(tmp_path):
                             'bbox_mAP_l'}
     resumed = train.main([str(SLIM_T), *data, 'train_cfg.max_epochs=2', '--work-dir', str(work), '--resume'])
     assert resumed.epoch == 2 and (work / 'epoch_2.pth').is_file()
+
+
+def test_infer_on_a_video_writes_every_frame_and_frame_indexed_results(tmp_path):
+    import cv2
+    import numpy as np
+
+    from common.checkpoint import save_checkpoint
+    from detection import infer
+    from detection.runtime import build_detector_from_config
+    model = build_detector_from_config(SLIM_T)
+    checkpoint = save_checkpoint(tmp_path / 'model.pth', dict(
+        state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=['circle', 'square', 'triangle']))))
+    writer = cv2.VideoWriter(str(tmp_path / 'clip.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), 5, (96, 64))
+    rng = np.random.default_rng(0)
+    for _ in range(11):
+        writer.write(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    writer.release()
+    # Every score is kept (a random model scores below the configured threshold).
+    cfg = infer.load_config(SLIM_T, {'model.test_cfg.score_thr': 0.0, 'model.test_cfg.max_per_img': 3})
+    out = infer.infer(cfg, checkpoint, tmp_path / 'clip.mp4', tmp_path / 'out', batch_size=4)
+    video = cv2.VideoCapture(str(tmp_path / 'out' / 'clip.mp4'))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 11
+    results = json.loads(out.read_text())
+    assert sorted({r['image_id'] for r in results}) == list(range(11))  # frame order, not name order
+    assert {r['category_id'] for r in results} <= {1, 2, 3}
