@@ -21,8 +21,37 @@ class CheckedCocoDataset(CocoDataset):
     order, any ids) or loading stops with :class:`~.categories.ClassMismatchError`; label ``i``
     is always ``classes[i]``.
 
-    Args: as for ``CocoDataset``; ``metainfo=dict(classes=(...))`` is required.
+    Args: as for ``CocoDataset``; ``metainfo=dict(classes=(...))`` is required, and
+        keep_small_boxes: keep boxes under 1 px wide or high (and with ``area <= 0``), which
+            ``CocoDataset`` drops; the official DAMO-YOLO loader keeps every box that overlaps
+            the image (its configs set True). Default False: MMDetection's rule.
     """
+
+    def __init__(self, *args, keep_small_boxes: bool = False, **kwargs) -> None:
+        self.keep_small_boxes = keep_small_boxes
+        super().__init__(*args, **kwargs)
+
+    def parse_data_info(self, raw_data_info: dict) -> dict:
+        data_info = super().parse_data_info(raw_data_info)
+        if self.keep_small_boxes:
+            data_info['instances'] = [self._instance(ann, raw_data_info['raw_img_info'])
+                                      for ann in raw_data_info['raw_ann_info']]
+            data_info['instances'] = [inst for inst in data_info['instances'] if inst is not None]
+        return data_info
+
+    def _instance(self, ann: dict, img_info: dict) -> dict | None:
+        """``CocoDataset``'s instance of ``ann`` without its size rule: ignored annotations,
+        boxes outside the image and other categories are still dropped."""
+        x1, y1, w, h = ann['bbox']
+        inter_w = max(0, min(x1 + w, img_info['width']) - max(x1, 0))
+        inter_h = max(0, min(y1 + h, img_info['height']) - max(y1, 0))
+        if ann.get('ignore', False) or inter_w * inter_h == 0 or ann['category_id'] not in self.cat_ids:
+            return None
+        instance = dict(ignore_flag=int(bool(ann.get('iscrowd', False))), bbox=[x1, y1, x1 + w, y1 + h],
+                        bbox_label=self.cat2label[ann['category_id']])
+        if ann.get('segmentation', None):
+            instance['mask'] = ann['segmentation']
+        return instance
 
     def load_data_list(self) -> list[dict]:
         if 'classes' not in self.metainfo or not self.metainfo['classes']:

@@ -40,7 +40,8 @@ def test_damoyolo_configs_follow_the_official_trainer(config):
     # keeps the training images without boxes (mmdet's CocoDataset default drops them).
     cfg = load_config(config)
     assert cfg.sync_bn == 'torch'
-    assert source_dataset_cfg(cfg.train_dataloader.dataset).filter_cfg['filter_empty_gt'] is False
+    train_set = source_dataset_cfg(cfg.train_dataloader.dataset)
+    assert train_set.filter_cfg['filter_empty_gt'] is False and train_set.keep_small_boxes is True
 
 
 _SYNC_BN_SCRIPT = r'''

@@ -109,3 +109,24 @@ def test_plain_mmdet_metric_would_mislabel_a_reordered_class_list(synthetic):
     metric = CocoMetric(ann_file=str(synthetic / 'annotations' / 'instances_val.json'))
     metric.dataset_meta = dict(classes=classes)
     assert metric.compute_metrics(perfect_predictions(synthetic, classes))['bbox_mAP_50'] < 0.5
+
+
+def test_small_boxes_are_kept_as_the_official_loader_keeps_them(tmp_path):
+    ann = dict(images=[dict(id=1, file_name='a.png', width=50, height=40)],
+               categories=[dict(id=1, name='circle'), dict(id=2, name='square'), dict(id=3, name='triangle')],
+               annotations=[dict(id=1, image_id=1, category_id=1, bbox=[5, 5, 0.5, 8], area=4, iscrowd=0),
+                            dict(id=2, image_id=1, category_id=2, bbox=[10, 10, 6, 6], area=0, iscrowd=0),
+                            dict(id=3, image_id=1, category_id=3, bbox=[60, 10, 6, 6], area=36, iscrowd=0),
+                            dict(id=4, image_id=1, category_id=3, bbox=[20, 20, 9, 9], area=81, iscrowd=1)])
+    (tmp_path / 'ann.json').write_text(json.dumps(ann))
+
+    def instances(keep):
+        ds = CheckedCocoDataset(data_root=str(tmp_path), ann_file='ann.json', data_prefix=dict(img=''),
+                                metainfo=dict(classes=CLASSES), pipeline=[], test_mode=True,
+                                keep_small_boxes=keep)
+        return [(i['bbox_label'], i['ignore_flag']) for i in ds.get_data_info(0)['instances']]
+
+    # MMDetection drops the 0.5-px-wide box and the area-0 box; the official loader keeps both.
+    # The box outside the image is dropped by both; the crowd box stays, flagged as ignored.
+    assert instances(False) == [(2, 1)]
+    assert instances(True) == [(0, 0), (1, 0), (2, 1)]

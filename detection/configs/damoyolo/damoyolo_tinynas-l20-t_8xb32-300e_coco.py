@@ -133,6 +133,7 @@ train_dataloader = dict(
             # Official: the training set keeps the images without boxes (damo/dataset/datasets/
             # coco.py filters none); they contribute background-only targets.
             filter_cfg=dict(filter_empty_gt=False, min_size=1),
+            keep_small_boxes=True,  # official: boxes under 1 px are kept (mmdet's rule drops them)
             pipeline=[
                 dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
                 dict(type='LoadAnnotations', with_bbox=True)
