@@ -184,3 +184,17 @@ def test_progress_reaches_persistent_loader_workers():
     # without no_aug_epochs (damo/apis/detector_trainer.py get_data_loader), so it ramps over the run.
     hook.before_train_iter(Runner, 0)
     assert [v for batch in loader for v in batch.tolist()] == [6 / 20] * 4
+
+
+def test_crowd_boxes_are_never_augmented_or_copied(monkeypatch):
+    # Every sub-policy: translateX at level 5 (60 px) with image and box probability 1; the
+    # sign draw (0.0 < 0.5) shifts left. The crowd (ignored) box gets no copy; the other does.
+    params = (0, 0, 0, 0) + (0, 0, 0, 4, 10, 5) * 5 + (7, 5, 1, 3, 3, 3)
+    monkeypatch.setattr(random, 'random', lambda: 0.0)
+    img = np.zeros((64, 128, 3), np.uint8)
+    out = SADA(autoaug_params=params, box_prob=3.0)(
+        dict(img=img, gt_bboxes=HorizontalBoxes(torch.tensor([[70., 10., 90., 30.], [100., 40., 120., 60.]])),
+             gt_bboxes_labels=np.array([1, 2]), gt_ignore_flags=np.array([False, True])))
+    np.testing.assert_allclose(out['gt_bboxes'].numpy(), [[70, 10, 90, 30], [100, 40, 120, 60],
+                                                          [10, 10, 30, 30]])
+    assert list(out['gt_bboxes_labels']) == [1, 2, 1] and list(out['gt_ignore_flags']) == [False, True, False]

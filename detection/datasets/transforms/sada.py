@@ -330,17 +330,19 @@ class SADA(BaseTransform):
             img = img.flip(0)
         height, width = img.shape[1:]
         splits = [a * min(height, width) / 800 for a in self.scale_splits]
-        boxes = results['gt_bboxes'].tensor.clone() if 'gt_bboxes' in results else torch.zeros(0, 4)
-        labels = results.get('gt_bboxes_labels', np.zeros(0, np.int64))
+        all_boxes = results['gt_bboxes'].tensor if 'gt_bboxes' in results else torch.zeros(0, 4)
+        all_labels = results.get('gt_bboxes_labels', np.zeros(0, np.int64))
+        flags = results.get('gt_ignore_flags', np.zeros(len(all_boxes), bool)).astype(bool)
+        # The official loader drops crowd boxes; here they stay, ignored, and are never augmented.
+        boxes, labels = all_boxes[torch.from_numpy(~flags)].clone(), all_labels[~flags]
         n_before = len(boxes)
         for op in policy:
             img, boxes, labels = self._apply(op, img, boxes, labels, splits, op[1] * progress)
         if self.bgr:
             img = img.flip(0)
         results['img'] = img.permute(1, 2, 0).contiguous().numpy()
-        if len(boxes) > n_before:
-            flags = results.get('gt_ignore_flags', np.zeros(n_before, bool))
-            results['gt_bboxes'] = HorizontalBoxes(boxes)
-            results['gt_bboxes_labels'] = labels
+        if len(boxes) > n_before:  # translate's shifted copies are added after the loaded boxes
+            results['gt_bboxes'] = HorizontalBoxes(torch.cat([all_boxes, boxes[n_before:]]))
+            results['gt_bboxes_labels'] = np.concatenate([all_labels, labels[n_before:]])
             results['gt_ignore_flags'] = np.concatenate([flags, np.zeros(len(boxes) - n_before, bool)])
         return results
