@@ -9,10 +9,10 @@ Prints the COCO bbox metrics and writes them to ``<work-dir>/tables/evaluation.{
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from mmengine.config import DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 from common.runlog import RunLogger
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     work_dir = Path(args.work_dir or Path('work_dirs') / Path(args.config).stem / 'evaluation')
     metrics = evaluate(args.config, args.checkpoint, work_dir, {**args.overrides, **args.cfg_options})
-    if int(os.environ.get('RANK', '0')) != 0:
+    if not is_main_process():  # under torchrun, rank 0 writes the table
         return metrics
     with RunLogger(work_dir, tensorboard=False) as log:
         log.save_table([{'metric': k, 'value': round(v, 4)} for k, v in metrics.items()],

@@ -49,14 +49,18 @@ class DAMOAugmentScheduleHook(Hook):
         self.skip_type_keys = tuple(skip_type_keys)
         self._switched = False
         self._restart_loader = False
+        self._sada: Optional[list[SADA]] = None  # the training set's SADA transforms, found once
 
     def progress(self, runner) -> float:
         return runner.iter / max(runner.max_epochs * len(runner.train_dataloader), 1)
 
     def _set_progress(self, runner) -> None:
-        for transform in _pipeline_transforms(runner.train_dataloader.dataset):
-            if isinstance(transform, SADA):
-                transform.set_progress(self.progress(runner))
+        if self._sada is None:
+            self._sada = [t for t in _pipeline_transforms(runner.train_dataloader.dataset)
+                          if isinstance(t, SADA)]
+        progress = self.progress(runner)
+        for transform in self._sada:
+            transform.set_progress(progress)
 
     def before_train_epoch(self, runner) -> None:
         loader = runner.train_dataloader
