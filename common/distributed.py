@@ -2,6 +2,8 @@
 
 ``torchrun --nproc_per_node=K -m <pkg>.train cfg.py`` sets RANK / WORLD_SIZE / LOCAL_RANK /
 MASTER_ADDR / MASTER_PORT; ``init_distributed`` reads them. Without them the run is a single process.
+A run torchrun started is distributed even with one process (``--nproc_per_node=1``: a process group
+and DDP, as MMDetection's ``--launcher pytorch``), so one GPU exercises the NCCL path.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class DistInfo:
     world_size: int
     local_rank: int
     device: torch.device
+    in_process_group: bool = False  # joined a process group (torchrun), even as its only member
 
     @classmethod
     def single(cls, device: torch.device | str) -> "DistInfo":
@@ -38,11 +41,17 @@ class DistInfo:
 
     @property
     def is_distributed(self) -> bool:
-        return self.world_size > 1
+        return self.world_size > 1 or self.in_process_group
+
+
+def launched_by_torchrun() -> bool:
+    """Whether torchrun started this process (all its variables are set), with one process or more."""
+    return all(v in os.environ for v in _TORCHRUN_VARS)
 
 
 def init_distributed(device: str = "auto", backend: str | None = None) -> DistInfo:
-    """Initialise the process group from torchrun's environment (a no-op for one process).
+    """Initialise the process group from torchrun's environment (a no-op for a process torchrun did
+    not start).
 
     Args:
         device: ``auto``/``cpu``/``cuda``; under torchrun a CUDA run uses ``cuda:LOCAL_RANK``.
@@ -50,7 +59,7 @@ def init_distributed(device: str = "auto", backend: str | None = None) -> DistIn
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     dev = resolve_device(device)
-    if world_size == 1:
+    if world_size == 1 and not launched_by_torchrun():
         return DistInfo.single(dev)
     missing = [v for v in _TORCHRUN_VARS if v not in os.environ]
     if missing:
@@ -64,7 +73,7 @@ def init_distributed(device: str = "auto", backend: str | None = None) -> DistIn
     if not dist.is_initialized():
         dist.init_process_group(backend=backend, init_method="env://", rank=rank,
                                 world_size=world_size)
-    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=dev)
+    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=dev, in_process_group=True)
 
 
 def wrap_ddp(model: torch.nn.Module, info: DistInfo, **kwargs) -> torch.nn.Module:

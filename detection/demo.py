@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from common.runlog import RunLogger
-from .runtime import CONFIG_DIR, init_mmdet, load_config
+from .runtime import CONFIG_DIR, init_mmdet, load_config, release_loader_workers
 
 DEMO_CONFIG = CONFIG_DIR / 'damoyolo' / 'damoyolo_tinynas-l20-t-slim_1xb8-15e_synthetic.py'
 RECIPE_CONFIG = CONFIG_DIR / 'damoyolo' / 'damoyolo_tinynas-l20-t_8xb32-300e_coco.py'
@@ -74,6 +74,7 @@ def run_default(work_dir: Path, config: str | Path = DEMO_CONFIG) -> dict[str, f
     runner.train()
     train_seconds = time.time() - start
     metrics = runner.test()
+    release_loader_workers(runner)
     checkpoint = Path(cfg.work_dir) / f'epoch_{cfg.train_cfg.max_epochs}.pth'
     image = data_root / 'val' / '000000.png'
     figure = work_dir / 'figures' / 'prediction.png'

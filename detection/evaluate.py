@@ -16,7 +16,7 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 from common.runlog import RunLogger
-from .runtime import load_config, set_launcher
+from .runtime import load_config, release_loader_workers, set_launcher
 
 METRIC_NAMES = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
 
@@ -28,7 +28,9 @@ def evaluate(config: str | Path, checkpoint: str | Path, work_dir: str | Path,
     cfg.work_dir = str(work_dir)
     cfg.load_from = str(checkpoint)
     set_launcher(cfg)
-    metrics = Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    release_loader_workers(runner)
     return {name: float(metrics[f'coco/{name}']) for name in METRIC_NAMES if f'coco/{name}' in metrics}
 
 

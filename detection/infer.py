@@ -1,15 +1,16 @@
 """Run a detector on an image, a folder of images or a video: drawn outputs and COCO results.
 
-    python -m detection.infer <config> <checkpoint> <image|folder|video> [--out-dir DIR]
-                              [--batch-size 8] [--score-thr 0.3] [--device cuda:0]
-                              [--ann-file instances_val.json]
+    python -m detection.infer <config> <checkpoint> <image|folder|video> [key=value ...]
+                              [--out-dir DIR] [--batch-size 8] [--score-thr 0.3] [--device cuda:0]
+                              [--ann-file instances_val.json] [--cfg-options key=value ...]
 
 Uses MMDetection's ``DetInferencer`` (batched, with a progress bar; the device defaults to the
 GPU when there is one). Writes ``<out-dir>/vis/<image>`` (detections scoring at least
 ``--score-thr`` drawn) or ``<out-dir>/<video>.mp4``, and ``<out-dir>/results.bbox.json``: every
 detection the model keeps, in the COCO results format. Image ids and category ids come from
 ``--ann-file`` when given (so ``pycocotools`` can score the file against it), otherwise they are
-the image's position in sorted order (a video's frame index) and the class index + 1.
+the image's position in sorted order (a video's frame index) and the class index + 1. Config
+overrides (e.g. ``model.test_cfg.score_thr=0.01``) apply before the model is built.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from mmengine.config import DictAction
 
 from common.fileio import write_json
 from .runtime import init_mmdet, load_config
@@ -64,7 +66,7 @@ def _video_frames(path: Path, batch_size: int):
 
 def infer(config, checkpoint: str | Path, source: str | Path, out_dir: str | Path,
           batch_size: int = 8, score_thr: float = 0.3, device: str | None = None,
-          ann_file: str | Path | None = None) -> Path:
+          ann_file: str | Path | None = None, overrides: dict | None = None) -> Path:
     """Detect objects in ``source`` (image, folder or video); returns the results JSON path."""
     from mmdet.apis import DetInferencer
 
@@ -72,7 +74,7 @@ def infer(config, checkpoint: str | Path, source: str | Path, out_dir: str | Pat
     source, out_dir = Path(source), Path(out_dir)
     if not source.exists():
         raise SystemExit(f'{source}: no such image, folder or video')
-    cfg = config if not isinstance(config, (str, Path)) else load_config(config)
+    cfg = config if not isinstance(config, (str, Path)) else load_config(config, overrides)
     inferencer = DetInferencer(model=cfg, weights=str(checkpoint), device=device)
     classes = inferencer.model.dataset_meta['classes']
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument('config', help='detection config (.py)')
     parser.add_argument('checkpoint', help='MMEngine checkpoint (a training run or detection.convert)')
     parser.add_argument('source', help='an image, a folder of images or a video')
+    parser.add_argument('overrides', nargs='*', action=DictAction, default={},
+                        help='config overrides as key.sub=value')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='overrides, MMDetection style')
     parser.add_argument('--out-dir', default='work_dirs/infer', help='output folder')
     parser.add_argument('--batch-size', type=int, default=8, help='images per forward pass')
     parser.add_argument('--score-thr', type=float, default=0.3, help='smallest score drawn')
@@ -124,7 +130,7 @@ def main(argv: list[str] | None = None) -> Path:
                         help='COCO annotation file of the images, for its image and category ids')
     args = parser.parse_args(argv)
     out = infer(args.config, args.checkpoint, args.source, args.out_dir, args.batch_size,
-                args.score_thr, args.device, args.ann_file)
+                args.score_thr, args.device, args.ann_file, {**args.overrides, **args.cfg_options})
     print(f'detections of {args.source} -> {out} (drawn: {args.out_dir})')
     return out
 

@@ -51,13 +51,16 @@ def build_detector_from_config(config: str | Path | Config, checkpoint: Optional
 
 
 def set_launcher(cfg: Config) -> Config:
-    """Distributed when started by ``torchrun`` (``WORLD_SIZE`` > 1): MMEngine's ``pytorch``
-    launcher. Without a GPU (MMEngine's launcher assumes one) the processes join a gloo group
-    here, DDP wraps the CPU model, and SyncBN, which needs CUDA, is left off. In place."""
+    """Distributed when started by ``torchrun`` (even with ``--nproc_per_node=1``, as MMDetection's
+    ``--launcher pytorch``): MMEngine's ``pytorch`` launcher (NCCL). Without a GPU (MMEngine's
+    launcher assumes one) the processes join a gloo group here, DDP wraps the CPU model, and SyncBN,
+    which needs CUDA, is left off. In place."""
     import torch
     import torch.distributed as dist
 
-    distributed = int(os.environ.get('WORLD_SIZE', '1')) > 1
+    from common.distributed import launched_by_torchrun
+
+    distributed = int(os.environ.get('WORLD_SIZE', '1')) > 1 or launched_by_torchrun()
     cfg.launcher = 'pytorch' if distributed else 'none'
     if distributed and not torch.cuda.is_available():
         if not dist.is_initialized():
@@ -66,6 +69,21 @@ def set_launcher(cfg: Config) -> Config:
         if cfg.pop('sync_bn', None) is not None:
             print('[detection] no GPU: training without SyncBN (sync_bn needs CUDA)')
     return cfg
+
+
+def release_loader_workers(runner) -> None:
+    """Stop a finished MMEngine runner's persistent data-loader workers now.
+
+    Left to the garbage collector, the runner's loaders sit in a reference cycle whose multiprocessing
+    queues are finalised before the loaders' iterators, so the workers never receive the stop signal and
+    PyTorch waits 5 s for each before terminating it (measured: 30 s for a run's three loaders, at
+    whatever later moment the collector runs). Dropping an iterator while nothing else refers to it shuts
+    its workers down at once; the loader starts new workers if it is iterated again.
+    """
+    for name in ('_train_loop', '_val_loop', '_test_loop'):
+        loader = getattr(getattr(runner, name, None), 'dataloader', None)
+        if getattr(loader, '_iterator', None) is not None:
+            loader._iterator = None
 
 
 def source_dataset_cfg(dataset_cfg: Mapping) -> Mapping:

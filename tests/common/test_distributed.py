@@ -49,3 +49,53 @@ def test_two_process_gloo_equals_single_process_on_the_same_global_batch(tmp_pat
     torch.manual_seed(1)
     untouched = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 2))
     assert not torch.allclose(untouched.state_dict()["0.weight"], a["0.weight"])
+
+
+def _torchrun_alone(monkeypatch):
+    """The environment torchrun gives its one process (``--nproc_per_node=1``)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for var, value in (("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0"), ("MASTER_ADDR", "127.0.0.1"),
+                       ("MASTER_PORT", str(port))):
+        monkeypatch.setenv(var, value)
+
+
+def test_torchrun_with_one_process_is_distributed(monkeypatch):
+    # a one-GPU machine exercises the NCCL path (process group, DDP) with --nproc_per_node=1
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from common.distributed import cleanup_distributed, launched_by_torchrun
+
+    _torchrun_alone(monkeypatch)
+    assert launched_by_torchrun()
+    try:
+        info = init_distributed("cpu")
+        assert info.is_distributed and info.world_size == 1 and dist.get_backend() == "gloo"
+        assert isinstance(wrap_ddp(torch.nn.Linear(2, 2), info), DistributedDataParallel)
+    finally:
+        cleanup_distributed()
+    monkeypatch.delenv("RANK")
+    assert not launched_by_torchrun() and not init_distributed("cpu").is_distributed
+
+
+def test_detection_set_launcher_under_torchrun_with_one_process(monkeypatch):
+    import torch.distributed as dist
+    from mmengine.config import Config
+
+    from common.distributed import cleanup_distributed
+    from detection.runtime import set_launcher
+
+    _torchrun_alone(monkeypatch)
+    try:
+        cfg = set_launcher(Config(dict(sync_bn="torch")))
+        assert cfg.launcher == "pytorch" and dist.get_backend() == "gloo"  # no GPU here: gloo, CPU DDP
+        assert cfg.model_wrapper_cfg.type == "MMDistributedDataParallel" and "sync_bn" not in cfg
+    finally:
+        cleanup_distributed()
+    for var in ("RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(var)
+    assert set_launcher(Config(dict(sync_bn="torch"))).launcher == "none"

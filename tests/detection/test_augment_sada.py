@@ -184,6 +184,7 @@ def test_progress_reaches_persistent_loader_workers():
     # without no_aug_epochs (damo/apis/detector_trainer.py get_data_loader), so it ramps over the run.
     hook.before_train_iter(Runner, 0)
     assert [v for batch in loader for v in batch.tolist()] == [6 / 20] * 4
+    loader._iterator = None  # stop the workers now, not at a later garbage collection (release_loader_workers)
 
 
 def test_crowd_boxes_are_never_augmented_or_copied(monkeypatch):

@@ -80,3 +80,40 @@ def test_infer_on_a_video_writes_every_frame_and_frame_indexed_results(tmp_path)
     results = json.loads(out.read_text())
     assert sorted({r['image_id'] for r in results}) == list(range(11))  # frame order, not name order
     assert {r['category_id'] for r in results} <= {1, 2, 3}
+
+
+def test_amp_switches_the_optimiser_wrapper_as_mmdetection(tmp_path):
+    import argparse
+
+    from mmengine.config import Config
+
+    args = argparse.Namespace(config=str(SLIM_T), overrides={}, cfg_options={}, work_dir=str(tmp_path), resume=False,
+                              auto_scale_lr=False, amp=True)
+    wrapper = train.build_runner(args).cfg.optim_wrapper  # built lazily: no GPU needed here
+    assert wrapper.type == 'AmpOptimWrapper' and wrapper.loss_scale == 'dynamic'
+    assert wrapper.optimizer.type == 'AdamW'  # the rest of the config's wrapper is kept
+    static = Config(dict(optim_wrapper=dict(type='AmpOptimWrapper', loss_scale=512.0)))
+    train.enable_amp(static)
+    assert static.optim_wrapper.loss_scale == 512.0
+    with pytest.raises(ValueError, match='OptimWrapperDict'):
+        train.enable_amp(Config(dict(optim_wrapper=dict(type='OptimWrapperDict'))))
+
+
+def test_release_loader_workers_stops_persistent_workers_cleanly():
+    import types
+
+    import torch
+    from torch.utils.data import DataLoader
+
+    from detection.runtime import release_loader_workers
+
+    loader = DataLoader(torch.arange(8.), batch_size=4, num_workers=2, persistent_workers=True)
+    runner = types.SimpleNamespace(_test_loop=types.SimpleNamespace(dataloader=loader), _val_loop={})
+    runner._test_loop.runner = runner  # a reference cycle, as MMEngine's runner and loops form
+    assert torch.cat(list(loader)).tolist() == list(range(8))
+    workers = list(loader._iterator._workers)
+    release_loader_workers(runner)
+    # the workers received the stop signal and exited (a worker PyTorch has to terminate exits non-zero)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert torch.cat(list(loader)).tolist() == list(range(8))  # iterated again: new workers
+    release_loader_workers(runner)

@@ -291,14 +291,21 @@ def test_gflops_of_d7_and_d11_within_3_percent_of_the_official_readme():
 
 
 @pytest.mark.slow
-def test_complexity_table_at_1280x768_lists_all_six_sizes(tmp_path):
-    configs = [GIRAFFE / f'giraffedet_s2d-gfpn-d{d}_8xb2-73e_coco.py' for d in SIZES]
-    rows = complexity.main([str(c) for c in configs] + ['--work-dir', str(tmp_path)])
-    assert [r['input'] for r in rows] == ['768x1280'] * 6
+def test_complexity_table_at_1280x768_matches_the_readme_for_d7_and_d11(tmp_path):
+    # The two sizes with an official GFLOPs entry, counted at full size (D29 alone takes ~26 s there;
+    # the scaling test above checks that the count is proportional to the pixel count).
+    rows = complexity.main([str(D7), str(D11), '--work-dir', str(tmp_path)])
+    assert [r['input'] for r in rows] == ['768x1280'] * 2
     assert abs(rows[0]['gflops_diff_pct']) < 3 and abs(rows[1]['gflops_diff_pct']) < 3
-    params = [r['params_m'] for r in rows]
-    assert params == sorted(params) and all('official_params_m' not in r for r in rows)
     assert (tmp_path / 'tables' / 'complexity.md').is_file()
+
+
+def test_all_six_sizes_build_with_parameters_growing_with_depth():
+    configs = [GIRAFFE / f'giraffedet_s2d-gfpn-d{d}_8xb2-73e_coco.py' for d in SIZES]
+    params = [sum(p.numel() for p in build_detector_from_config(c).parameters()) for c in configs]
+    assert params == sorted(params) and len(set(params)) == len(SIZES)
+    # the official README gives no parameter counts for GiraffeDet: none is claimed
+    assert all(load_config(c).official_complexity.get('params_m') is None for c in configs)
 
 
 def test_builds_from_the_registry_with_reduced_widths():

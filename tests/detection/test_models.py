@@ -197,3 +197,28 @@ def test_conv_init_keeps_pretrained_weights_and_runs_once(tmp_path):
     first = {k: v.clone() for k, v in plain.backbone.state_dict().items()}
     plain.backbone.init_weights()  # a second call is a no-op (MMEngine's _is_init guard)
     assert all(torch.equal(plain.backbone.state_dict()[k], v) for k, v in first.items())
+
+
+@pytest.mark.parametrize('config', [SLIM_T, 'giraffedet'], ids=['ZeroHead', 'GFLV2Head'])
+def test_losses_are_computed_in_float32_under_mixed_precision(config):
+    # detection.train --amp runs the model under autocast; CUDA autocast refuses QFL's
+    # binary_cross_entropy and float16 boxes overflow in GIoU, so the heads compute their losses
+    # in float32. Checked with CPU autocast (bfloat16): the losses of half-precision head outputs
+    # equal the float32 losses of the same values, bit for bit.
+    from .test_giraffedet import SLIM_D7
+    torch.manual_seed(0)
+    model = (build_detector_from_config(SLIM_D7) if config == 'giraffedet' else small_model(SLIM_T, 1.0)).train()
+    size = (128, 128) if config == 'giraffedet' else (64, 64)
+    batch = samples(2, size, 3)
+    with torch.no_grad():
+        outputs = [[t.bfloat16() for t in level] for level in model._forward(torch.rand(2, 3, *size) * 255)]
+    head = model.bbox_head
+    instances, metas = [s.gt_instances for s in batch], [s.metainfo for s in batch]
+    reference = head.loss_by_feat(*[[t.float() for t in level] for level in outputs], instances, metas)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        mixed = head.loss_by_feat(*outputs, instances, metas)
+    for name, value in reference.items():
+        values = value if isinstance(value, list) else [value]
+        assert [v.dtype for v in values] == [torch.float32] * len(values)
+        assert [float(v) for v in (mixed[name] if isinstance(value, list) else [mixed[name]])] == \
+            [float(v) for v in values], name

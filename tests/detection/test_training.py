@@ -60,6 +60,12 @@ def test_infer_on_a_folder_scores_as_the_evaluator(trained_t, evaluation, tmp_pa
     assert cocoeval.stats[0] == pytest.approx(evaluation['bbox_mAP'], abs=1e-3)
     assert cocoeval.stats[1] == pytest.approx(evaluation['bbox_mAP_50'], abs=1e-3)
     assert cocoeval.stats[1] >= 0.5
+    # A config override reaches the model: a stricter score threshold keeps exactly the confident detections.
+    strict = infer.main([str(SLIM_T), str(checkpoint), str(data / 'val'), 'model.test_cfg.score_thr=0.6',
+                         '--out-dir', str(tmp_path / 'strict'), '--batch-size', '4', '--ann-file', str(ann_file)])
+    every, kept = json.loads(out.read_text()), json.loads(strict.read_text())
+    assert kept and min(d['score'] for d in kept) >= 0.6
+    assert len(kept) == sum(d['score'] >= 0.6 for d in every) < len(every)
 
 
 def test_evaluation_under_torchrun_splits_the_images_and_agrees(trained_t, evaluation, tmp_path):

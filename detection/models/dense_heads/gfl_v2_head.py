@@ -16,6 +16,7 @@ from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import ConfigType, InstanceList, MultiConfig, OptConfigType
 from ..layers import DistributionGuidedQualityPredictor
+from .fp32_loss import fp32_loss
 
 
 @MODELS.register_module()
@@ -151,6 +152,12 @@ class GFLV2Head(GFLHead):
         return cls_score, bbox_pred
 
     # --------------------------------------------------------------------------------------- loss
+    @fp32_loss
+    def loss_by_feat(self, cls_scores: list[Tensor], bbox_preds: list[Tensor], *args, **kwargs) -> dict:
+        """mmdet's ``GFLHead.loss_by_feat`` (ATSS targets, then :meth:`loss_by_feat_single` per level),
+        in float32 under mixed precision."""
+        return super().loss_by_feat(cls_scores, bbox_preds, *args, **kwargs)
+
     def loss_by_feat_single(self, anchors: Tensor, cls_score: Tensor, bbox_pred: Tensor,
                             labels: Tensor, label_weights: Tensor, bbox_targets: Tensor,
                             stride: tuple[int, int], avg_factor: float) -> tuple:

@@ -17,6 +17,7 @@ from mmdet.models.utils import filter_scores_and_topk, multi_apply
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.utils import (ConfigType, InstanceList, OptConfigType, OptInstanceList,
                          OptMultiConfig, reduce_mean)
+from .fp32_loss import fp32_loss
 
 
 @MODELS.register_module()
@@ -142,6 +143,7 @@ class ZeroHead(BaseDenseHead):
         return scores, self._decode(logits, priors)
 
     # --------------------------------------------------------------------------------------- loss
+    @fp32_loss
     def loss_by_feat(self,
                      cls_scores: list[Tensor],
                      bbox_preds: list[Tensor],
