@@ -112,6 +112,21 @@ def module_argv(ctx: Context, module: str, *args: str) -> list[str]:
     return [ctx.python, str(Path(__file__).resolve()), "--run-module", module, *args]
 
 
+def torchrun_argv(ctx: Context, module: str, *args: str) -> list[str]:
+    """``module_argv`` as the one process of ``torchrun --nproc_per_node=1``."""
+    return [ctx.python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
+            *module_argv(ctx, module, *args)[1:]]
+
+
+def made_once(folder: Path, commands: list[list[str]], timeout: float) -> Path:
+    """``folder`` after running ``commands`` (which write it) unless an earlier step already did."""
+    if not (folder / "done").is_file():
+        for argv in commands:
+            run_command(argv, timeout)
+        (folder / "done").write_text("")
+    return folder
+
+
 def gpu_peak(output: str, ctx: Context) -> int:
     """The peak GPU bytes a ``--run-module`` process reported; ``CheckFailed`` when nothing was on the GPU."""
     values = [int(v) for v in re.findall(rf"{PEAK_LINE} (\d+)", output)]
@@ -210,10 +225,8 @@ def _reid_aicity_args(ctx: Context, data: Path, run: Path) -> list[str]:
 
 def _aicity_data(ctx: Context, timeout: float) -> Path:
     data = ctx.work_dir / "data" / "aic_tiny"
-    if not (data / "done").is_file():
-        run_command([ctx.python, "-m", "reid_aicity.make_synthetic", "--out", str(data), "--scale", "tiny"], timeout)
-        (data / "done").write_text("")
-    return data
+    return made_once(data, [[ctx.python, "-m", "reid_aicity.make_synthetic", "--out", str(data), "--scale", "tiny"]],
+                     timeout)
 
 
 def step_reid_aicity(ctx: Context, seconds_left: float) -> dict:
@@ -231,9 +244,8 @@ def step_torchrun(ctx: Context, seconds_left: float) -> dict:
     start = time.time()
     data = _aicity_data(ctx, seconds_left)
     run = ctx.step_dir("torchrun_reid_aicity")
-    argv = [ctx.python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
-            str(Path(__file__).resolve()), "--run-module", "reid_aicity.train", *_reid_aicity_args(ctx, data, run)]
-    output = run_command(argv, seconds_left - (time.time() - start))
+    output = run_command(torchrun_argv(ctx, "reid_aicity.train", *_reid_aicity_args(ctx, data, run)),
+                         seconds_left - (time.time() - start))
     return {**falling_losses(run / "metrics.jsonl"), "backend": process_group_backend(output, ctx),
             "GPU peak (MiB)": gpu_peak(output, ctx) // 2**20}
 
@@ -252,10 +264,8 @@ def step_reid_gan_filter(ctx: Context, seconds_left: float) -> dict:
     """E_c training and scoring of the generated images of known quality (test scale)."""
     start = time.time()
     data = ctx.work_dir / "data" / "gan_filter"
-    if not (data / "done").is_file():
-        run_command([ctx.python, "-m", "reid_gan_filter.make_synthetic", "--root", str(data), "--scale", "test"],
-                    seconds_left)
-        (data / "done").write_text("")
+    made_once(data, [[ctx.python, "-m", "reid_gan_filter.make_synthetic", "--root", str(data), "--scale", "test"]],
+              seconds_left)
     run = ctx.step_dir("reid_gan_filter_score")
     output = run_command(module_argv(ctx, "reid_gan_filter.score", "reid_gan_filter/configs/score_synthetic.py",
                                      f"data.real.root={data}",
@@ -366,10 +376,8 @@ def step_detection_torchrun_infer(ctx: Context, seconds_left: float) -> dict:
     keep_all = [] if ctx.device == "cuda" else ["model.test_cfg.score_thr=0.0"]
     output = run_command(module_argv(ctx, "detection.evaluate", config, checkpoint, *keep_all, "--work-dir",
                                      str(folder / "evaluate")), left(), cwd=folder)
-    distributed = run_command([ctx.python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
-                               str(Path(__file__).resolve()), "--run-module", "detection.evaluate", config,
-                               checkpoint, *keep_all, "--work-dir", str(folder / "evaluate_torchrun")], left(),
-                              cwd=folder)
+    distributed = run_command(torchrun_argv(ctx, "detection.evaluate", config, checkpoint, *keep_all, "--work-dir",
+                                            str(folder / "evaluate_torchrun")), left(), cwd=folder)
     backend = process_group_backend(distributed, ctx)
     output += distributed
     output += run_command(module_argv(ctx, "detection.infer", config, checkpoint, str(ann_file.parents[1] / "val"),
@@ -431,13 +439,10 @@ def step_detection_latency(ctx: Context, seconds_left: float) -> dict:
 def _visda_trees(ctx: Context, scale: str, timeout: float) -> Path:
     """The synthetic VisDA set of ``scale`` as the official Corrected_* trees."""
     data = ctx.work_dir / "data" / f"visda_{scale}"
-    if not (data / "done").is_file():
-        run_command([ctx.python, "-m", "common.person.make_synthetic", "--root", str(data / "raw"), "--layout",
-                     "visda", "--scale", scale], timeout)
-        run_command([ctx.python, "-m", "reid_visda.prepare_data", "--visda-root", str(data / "raw"), "--out",
-                     str(data / "trees")], timeout)
-        (data / "done").write_text("")
-    return data / "trees"
+    return made_once(data, [[ctx.python, "-m", "common.person.make_synthetic", "--root", str(data / "raw"),
+                             "--layout", "visda", "--scale", scale],
+                            [ctx.python, "-m", "reid_visda.prepare_data", "--visda-root", str(data / "raw"), "--out",
+                             str(data / "trees")]], timeout) / "trees"
 
 
 #: A rehearsal's reid_visda runs: the test-scale set with its tests' settings (``tests/reid_visda/conftest.py``),
